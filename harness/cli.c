@@ -1,0 +1,150 @@
+#include "cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+void ts_cli_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "tiedseq %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int ts_plist_push(ts_problem_list *l, const ts_problem *p, ts_err *e)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 16;
+        ts_problem *v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return ts_fail(e, "out of memory");
+        l->v = v, l->cap = cap;
+    }
+    l->v[l->n++] = *p;
+    return 0;
+}
+
+void ts_plist_free(ts_problem_list *l)
+{
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+int ts_plist_parse(ts_problem_list *l, const char *csv, ts_err *e)
+{
+    if (!csv || !*csv)
+        return ts_fail(e, "empty problem list");
+    char *copy = strdup(csv), *save = NULL;
+    if (!copy)
+        return ts_fail(e, "out of memory");
+    int rc = 0;
+    size_t before = l->n;
+    for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
+        ts_problem p;
+        rc = ts_problem_parse(tok, &p, e) || ts_plist_push(l, &p, e) ? -1 : 0;
+    }
+    free(copy);
+    if (!rc && l->n == before)
+        rc = ts_fail(e, "empty problem list");
+    return rc;
+}
+
+static void set_path(const char *name, char *buf, size_t n)
+{
+    if (strchr(name, '/') || strstr(name, ".txt")) {
+        snprintf(buf, n, "%s", name);
+        return;
+    }
+    const char *dir = getenv("TS_SETS_DIR");
+    if (dir && *dir)
+        snprintf(buf, n, "%s/%s.txt", dir, name);
+    else
+        snprintf(buf, n, "%s/scripts/sets/%s.txt", TS_SOURCE_DIR, name);
+}
+
+int ts_plist_load_set(ts_problem_list *l, const char *name, ts_err *e)
+{
+    char path[4096], line[512];
+    set_path(name, path, sizeof path);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return ts_fail(e, "problem set '%s': cannot open %s: %s", name, path, strerror(errno));
+    int rc = 0, lineno = 0;
+    size_t before = l->n;
+    while (!rc && fgets(line, sizeof line, f)) {
+        lineno++;
+        line[strcspn(line, "#\r\n")] = '\0';
+        char *s = line, *end;
+        while (isspace((unsigned char)*s))
+            s++;
+        end = s + strlen(s);
+        while (end > s && isspace((unsigned char)end[-1]))
+            *--end = '\0';
+        if (!*s)
+            continue;
+        ts_problem p;
+        ts_err pe;
+        if (ts_problem_parse(s, &p, &pe))
+            rc = ts_fail(e, "%s:%d: %s", path, lineno, pe.msg);
+        else
+            rc = ts_plist_push(l, &p, e);
+    }
+    fclose(f);
+    if (!rc && l->n == before)
+        rc = ts_fail(e, "problem set '%s' (%s) has no problems", name, path);
+    return rc;
+}
+
+int ts_variants_select(const char *csv, const ts_variant **out, size_t *n, ts_err *e)
+{
+    *n = 0;
+    if (!csv || !strcmp(csv, "all")) {
+        for (size_t k = 0; k < ts_variant_count; k++)
+            out[(*n)++] = ts_variants[k];
+        return 0;
+    }
+    if (!*csv)
+        return ts_fail(e, "empty variant list");
+    char *copy = strdup(csv), *save = NULL;
+    if (!copy)
+        return ts_fail(e, "out of memory");
+    int rc = 0;
+    for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
+        const ts_variant *v = ts_variant_find(tok);
+        if (!v) {
+            char known[512] = "";
+            for (size_t k = 0; k < ts_variant_count; k++)
+                snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", k ? ", " : "",
+                         ts_variants[k]->name);
+            rc = ts_fail(e, "unknown variant '%s' (known: %s)", tok, known);
+        } else if (*n < ts_variant_count) {
+            bool dup = false;
+            for (size_t k = 0; k < *n; k++)
+                dup |= out[k] == v;
+            if (!dup)
+                out[(*n)++] = v;
+        }
+    }
+    free(copy);
+    if (!rc && *n == 0)
+        rc = ts_fail(e, "empty variant list");
+    return rc;
+}
+
+int ts_parse_u64(const char *opt, const char *s, uint64_t *v, ts_err *e)
+{
+    char *end;
+    errno = 0;
+    if (!s || !*s || *s == '-' || !isdigit((unsigned char)*s))
+        return ts_fail(e, "%s: '%s' is not a non-negative integer", opt, s ? s : "");
+    unsigned long long x = strtoull(s, &end, 10);
+    if (*end || errno)
+        return ts_fail(e, "%s: '%s' is not a non-negative integer", opt, s);
+    *v = x;
+    return 0;
+}

@@ -1,0 +1,41 @@
+/* Shared pieces of the tiedseq command: subcommand table, problem lists and sets,
+ * variant selection.  Exit codes: 0 ok, 1 a check failed or a run failed, 2 bad usage/input. */
+#ifndef TS_CLI_H
+#define TS_CLI_H
+#include "../kernels/tiedseq.h"
+#include "../variants/variant.h"
+
+#include <stdio.h>
+
+#define TS_EXIT_FAIL 1
+#define TS_EXIT_USAGE 2
+
+/* every subcommand: int ts_cmd_NAME(int argc, char **argv), argv[0] = "NAME" */
+#define TS_CMD(name, summary) int ts_cmd_##name(int argc, char **argv);
+#include "commands.def"
+#undef TS_CMD
+
+/* One-line error to stderr: "tiedseq NAME: message". */
+void ts_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A growable list of problems. */
+typedef struct ts_problem_list {
+    ts_problem *v;
+    size_t n, cap;
+} ts_problem_list;
+
+int ts_plist_push(ts_problem_list *l, const ts_problem *p, ts_err *e);
+void ts_plist_free(ts_problem_list *l);
+/* Comma-separated descriptors. */
+int ts_plist_parse(ts_problem_list *l, const char *csv, ts_err *e);
+/* A set: a path, or a name in the sets folder ($TS_SETS_DIR or <source>/scripts/sets):
+ * one descriptor per line, '#' starts a comment.  Errors name file:line. */
+int ts_plist_load_set(ts_problem_list *l, const char *name_or_path, ts_err *e);
+
+/* Comma-separated variant names ("all" or NULL = every registered). */
+int ts_variants_select(const char *csv, const ts_variant **out, size_t *n, ts_err *e);
+
+/* Parse a whole number option strictly. */
+int ts_parse_u64(const char *opt, const char *s, uint64_t *v, ts_err *e);
+
+#endif

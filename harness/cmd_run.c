@@ -1,0 +1,162 @@
+/* tiedseq run / gen: the .npy contract end to end. */
+#include "cli.h"
+#include "io.h"
+#include "npy.h"
+#include "verify.h"
+
+#include <getopt.h>
+#include <string.h>
+
+typedef struct run_opts {
+    const char *problem, *variant, *weights, *inputs, *out;
+    bool states;
+    uint64_t seed;
+} run_opts;
+
+static void run_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: tiedseq run --problem DESC --variant NAME --weights DIR --inputs DIR --out DIR [--states]\n\n"
+            "Reads weights and inputs as .npy (float32, little-endian, C order), runs one\n"
+            "variant, and writes outputs.npy [D,B,H], state_h.npy [B,H] (lstm: state_c.npy),\n"
+            "with --states states_h.npy/states_c.npy [D,B,H], greedy: symbols.npy int32 [D,B].\n"
+            "Outputs appear all together or not at all.  File names: README, '.npy contract'.\n");
+}
+
+static void gen_usage(FILE *f)
+{
+    fprintf(f, "usage: tiedseq gen --problem DESC --out DIR [--seed N]\n\n"
+               "Writes seeded random weights and inputs of the problem as .npy files in DIR\n"
+               "(the same filling `verify` uses), ready for `tiedseq run`.\n");
+}
+
+/* Shared option parsing for run and gen; returns 1 after --help, -1 on error. */
+static int parse_opts(int argc, char **argv, run_opts *o, ts_err *e)
+{
+    static const struct option opts[] = {
+        {"problem", required_argument, 0, 'p'}, {"variant", required_argument, 0, 'v'},
+        {"weights", required_argument, 0, 'w'}, {"inputs", required_argument, 0, 'i'},
+        {"out", required_argument, 0, 'o'},     {"states", no_argument, 0, 'S'},
+        {"seed", required_argument, 0, 's'},    {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    memset(o, 0, sizeof *o);
+    o->seed = 42;
+    optind = 0;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p': o->problem = optarg; break;
+        case 'v': o->variant = optarg; break;
+        case 'w': o->weights = optarg; break;
+        case 'i': o->inputs = optarg; break;
+        case 'o': o->out = optarg; break;
+        case 'S': o->states = true; break;
+        case 's': if (ts_parse_u64("--seed", optarg, &o->seed, e)) return -1; break;
+        case 'h': return 1;
+        default:
+            return ts_fail(e, "unknown or incomplete option '%s' (tiedseq %s --help)", argv[optind - 1], argv[0]);
+        }
+    }
+    if (optind < argc)
+        return ts_fail(e, "unexpected argument '%s'", argv[optind]);
+    return 0;
+}
+
+static int write_outputs(const char *dir, const ts_problem *p, ts_result *r, bool states, ts_err *e)
+{
+    ts_tensor_spec s[TS_MAX_SPECS];
+    int n = ts_output_specs(p, r, states, s);
+    ts_npy_batch b;
+    if (ts_npy_batch_open(&b, dir, e))
+        return -1;
+    for (int k = 0; k < n; k++)
+        if (ts_npy_batch_add(&b, s[k].file, s[k].int32 ? "<i4" : "<f4", s[k].ndim, s[k].shape,
+                             *s[k].slot, e)) {
+            ts_npy_batch_abort(&b);
+            return -1;
+        }
+    return ts_npy_batch_commit(&b, e);
+}
+
+static int do_run(const run_opts *o, ts_err *e)
+{
+    ts_problem p;
+    if (!o->problem || !o->variant || !o->weights || !o->inputs || !o->out)
+        return ts_fail(e, "--problem, --variant, --weights, --inputs and --out are all required");
+    if (ts_problem_parse(o->problem, &p, e))
+        return -1;
+    const ts_variant *v = ts_variant_find(o->variant);
+    const ts_variant *vars[64];
+    size_t nv;
+    if (!v)
+        return ts_variants_select(o->variant, vars, &nv, e); /* names the known ones */
+    char why[256];
+    if (!ts_variant_available(v, &p, why, sizeof why))
+        return ts_fail(e, "variant %s cannot run %s: %s", v->name, o->problem, why);
+    ts_tensors t;
+    ts_result r;
+    if (ts_tensors_alloc(&t, &p, e))
+        return -1;
+    ts_tensor_spec s[TS_MAX_SPECS];
+    int nw = ts_weight_specs(&p, &t, s);
+    int rc = ts_load_specs(o->weights, s, nw, e);
+    if (!rc)
+        rc = ts_load_specs(o->inputs, s, ts_input_specs(&p, &t, s), e);
+    t.in.enc = t.enc, t.in.dec = t.dec;
+    if (!rc && !(rc = ts_result_alloc(&r, &p, o->states, e))) {
+        rc = ts_run_variant(v, &p, &t.w, &t.in, &r.o, e);
+        if (!rc)
+            rc = write_outputs(o->out, &p, &r, o->states, e);
+        ts_result_free(&r);
+    }
+    ts_tensors_free(&t);
+    return rc;
+}
+
+static int do_gen(const run_opts *o, ts_err *e)
+{
+    ts_problem p;
+    if (!o->problem || !o->out)
+        return ts_fail(e, "--problem and --out are required");
+    if (ts_problem_parse(o->problem, &p, e))
+        return -1;
+    ts_tensors t;
+    if (ts_tensors_alloc(&t, &p, e))
+        return -1;
+    ts_tensors_fill(&t, o->seed);
+    ts_tensor_spec s[2 * TS_MAX_SPECS];
+    int n = ts_weight_specs(&p, &t, s);
+    n += ts_input_specs(&p, &t, s + n);
+    ts_npy_batch b;
+    int rc = ts_npy_batch_open(&b, o->out, e);
+    for (int k = 0; !rc && k < n; k++)
+        rc = ts_npy_batch_add(&b, s[k].file, "<f4", s[k].ndim, s[k].shape, *s[k].slot, e);
+    if (rc && b.dir[0])
+        ts_npy_batch_abort(&b);
+    else if (!rc)
+        rc = ts_npy_batch_commit(&b, e);
+    ts_tensors_free(&t);
+    return rc;
+}
+
+static int run_or_gen(int argc, char **argv, bool gen)
+{
+    run_opts o;
+    ts_err e;
+    int rc = parse_opts(argc, argv, &o, &e);
+    if (rc == 1) {
+        (gen ? gen_usage : run_usage)(stdout);
+        return 0;
+    }
+    if (!rc)
+        rc = gen ? do_gen(&o, &e) : do_run(&o, &e);
+    if (rc) {
+        ts_cli_error(argv[0], "%s", e.msg);
+        return TS_EXIT_USAGE;
+    }
+    return 0;
+}
+
+int ts_cmd_run(int argc, char **argv) { return run_or_gen(argc, argv, false); }
+int ts_cmd_gen(int argc, char **argv) { return run_or_gen(argc, argv, true); }

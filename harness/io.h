@@ -1,0 +1,31 @@
+/* The .npy file contract: which file holds which tensor, with what shape.
+ * One table serves `run`, `gen`, the golden test and the docs. */
+#ifndef TS_IO_H
+#define TS_IO_H
+#include "../kernels/tiedseq.h"
+
+typedef struct ts_tensor_spec {
+    const char *file;   /* "kernel.npy" */
+    int ndim;
+    int64_t shape[3];
+    const char *what;   /* "[(I+H) x 4H]" */
+    void **slot;        /* where the data pointer lives */
+    bool int32;         /* symbols */
+    bool optional;      /* may be absent (decoder_inputs with D = 0) */
+} ts_tensor_spec;
+
+#define TS_MAX_SPECS 8
+
+/* weights: rnn/lstm kernel.npy bias.npy; gru gates_kernel.npy gates_bias.npy
+ * candidate_kernel.npy candidate_bias.npy; greedy adds proj_w.npy proj_b.npy embedding.npy */
+int ts_weight_specs(const ts_problem *p, ts_tensors *t, ts_tensor_spec *s);
+/* inputs: encoder_inputs.npy [E,B,I], decoder_inputs.npy [D,B,I] */
+int ts_input_specs(const ts_problem *p, ts_tensors *t, ts_tensor_spec *s);
+/* outputs: outputs.npy [D,B,H], state_h.npy [B,H], lstm state_c.npy; with states
+ * states_h.npy [D,B,H] (lstm states_c.npy); greedy symbols.npy int32 [D,B] */
+int ts_output_specs(const ts_problem *p, ts_result *r, bool states, ts_tensor_spec *s);
+
+/* Load every spec's file from dir into its slot (replacing the buffer there). */
+int ts_load_specs(const char *dir, ts_tensor_spec *s, int n, ts_err *e);
+
+#endif

@@ -1,0 +1,261 @@
+#include "npy.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void shape_str(int ndim, const int64_t *shape, char *buf, size_t n)
+{
+    size_t used = snprintf(buf, n, "(");
+    for (int k = 0; k < ndim && used < n; k++)
+        used += snprintf(buf + used, n - used, "%s%lld", k ? ", " : "", (long long)shape[k]);
+    if (used < n)
+        snprintf(buf + used, n - used, "%s)", ndim == 1 ? "," : "");
+}
+
+/* Find the value after 'key': in a header dict; NULL if absent. */
+static const char *dict_value(const char *hdr, const char *key)
+{
+    char pat[32];
+    snprintf(pat, sizeof pat, "'%s'", key);
+    const char *q = strstr(hdr, pat);
+    if (!q)
+        return NULL;
+    q = strchr(q + strlen(pat), ':');
+    if (!q)
+        return NULL;
+    for (q++; *q == ' '; q++)
+        ;
+    return q;
+}
+
+static int parse_header(const char *path, const char *hdr, char descr[16], bool *fortran,
+                        int *ndim, int64_t *shape, ts_err *e)
+{
+    const char *d = dict_value(hdr, "descr"), *f = dict_value(hdr, "fortran_order"),
+               *s = dict_value(hdr, "shape");
+    if (!d || !f || !s || *d != '\'' || *s != '(')
+        return ts_fail(e, "%s: malformed .npy header", path);
+    size_t len = strcspn(d + 1, "'");
+    if (len >= 16)
+        return ts_fail(e, "%s: malformed .npy dtype", path);
+    memcpy(descr, d + 1, len);
+    descr[len] = '\0';
+    *fortran = !strncmp(f, "True", 4);
+    *ndim = 0;
+    const char *q = s + 1;
+    while (*q && *q != ')') {
+        while (*q == ' ' || *q == ',')
+            q++;
+        if (*q == ')')
+            break;
+        char *end;
+        errno = 0;
+        long long v = strtoll(q, &end, 10);
+        if (end == q || errno || v < 0 || *ndim >= TS_NPY_MAX_DIMS)
+            return ts_fail(e, "%s: malformed .npy shape", path);
+        shape[(*ndim)++] = v;
+        q = end;
+    }
+    if (*q != ')')
+        return ts_fail(e, "%s: malformed .npy shape", path);
+    return 0;
+}
+
+/* Reads the header; leaves f positioned at the data. */
+static int read_header(FILE *f, const char *path, char descr[16], bool *fortran, int *ndim,
+                       int64_t *shape, ts_err *e)
+{
+    unsigned char pre[10];
+    if (fread(pre, 1, 8, f) != 8 || memcmp(pre, "\x93NUMPY", 6))
+        return ts_fail(e, "%s: not a .npy file (bad magic)", path);
+    int major = pre[6];
+    size_t hlen;
+    if (major == 1) {
+        if (fread(pre + 8, 1, 2, f) != 2)
+            return ts_fail(e, "%s: truncated .npy header", path);
+        hlen = pre[8] | (size_t)pre[9] << 8;
+    } else if (major == 2 || major == 3) {
+        unsigned char l[4];
+        if (fread(l, 1, 4, f) != 4)
+            return ts_fail(e, "%s: truncated .npy header", path);
+        hlen = l[0] | (size_t)l[1] << 8 | (size_t)l[2] << 16 | (size_t)l[3] << 24;
+    } else {
+        return ts_fail(e, "%s: unsupported .npy version %d", path, major);
+    }
+    if (hlen > 1 << 20)
+        return ts_fail(e, "%s: .npy header too large", path);
+    char *hdr = malloc(hlen + 1);
+    if (!hdr)
+        return ts_fail(e, "%s: out of memory", path);
+    int rc = 0;
+    if (fread(hdr, 1, hlen, f) != hlen)
+        rc = ts_fail(e, "%s: truncated .npy header", path);
+    else {
+        hdr[hlen] = '\0';
+        rc = parse_header(path, hdr, descr, fortran, ndim, shape, e);
+    }
+    free(hdr);
+    return rc;
+}
+
+static int check_descr(const char *path, const char *descr, ts_err *e)
+{
+    if (!strcmp(descr, "<f4"))
+        return 0;
+    if (!strcmp(descr, ">f4"))
+        return ts_fail(e, "%s: byte order is big-endian ('>f4'); expected little-endian float32 ('<f4')", path);
+    return ts_fail(e, "%s: dtype '%s' is not float32; expected '<f4' (numpy: a.astype('<f4'))", path, descr);
+}
+
+int ts_npy_read_f32(const char *path, int ndim, const int64_t *shape, const char *what,
+                    float **data, ts_err *e)
+{
+    *data = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return ts_fail(e, "%s: cannot open: %s", path, strerror(errno));
+    char descr[16], want[128], got[128];
+    bool fortran = false;
+    int nd = 0;
+    int64_t sh[TS_NPY_MAX_DIMS];
+    int rc = read_header(f, path, descr, &fortran, &nd, sh, e);
+    if (!rc)
+        rc = check_descr(path, descr, e);
+    if (!rc && fortran)
+        rc = ts_fail(e, "%s: Fortran order; expected C order (numpy: np.ascontiguousarray)", path);
+    shape_str(ndim, shape, want, sizeof want);
+    if (!rc && nd != ndim) {
+        shape_str(nd, sh, got, sizeof got);
+        rc = ts_fail(e, "%s: rank %d %s, expected rank %d %s %s", path, nd, got, ndim, want, what);
+    }
+    size_t count = 1;
+    for (int k = 0; !rc && k < ndim; k++) {
+        if (sh[k] != shape[k]) {
+            shape_str(nd, sh, got, sizeof got);
+            rc = ts_fail(e, "%s: shape %s, expected %s %s", path, got, want, what);
+        }
+        count *= (size_t)shape[k];
+    }
+    if (!rc && count) {
+        *data = ts_alloc(count * sizeof(float));
+        if (!*data)
+            rc = ts_fail(e, "%s: out of memory", path);
+        else {
+            size_t n = fread(*data, sizeof(float), count, f);
+            if (n != count)
+                rc = ts_fail(e, "%s: truncated: %zu of %zu float32 values", path, n, count);
+        }
+    }
+    if (!rc && fgetc(f) != EOF)
+        rc = ts_fail(e, "%s: trailing bytes after %zu float32 values", path, count);
+    fclose(f);
+    if (rc) {
+        ts_free(*data);
+        *data = NULL;
+    }
+    return rc;
+}
+
+int ts_npy_write(const char *path, const char *descr, int ndim, const int64_t *shape,
+                 const void *data, ts_err *e)
+{
+    char sh[256], hdr[512];
+    shape_str(ndim, shape, sh, sizeof sh);
+    int len = snprintf(hdr, sizeof hdr, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }",
+                       descr, sh);
+    int total = 10 + len + 1;
+    int pad = (64 - total % 64) % 64; /* numpy aligns the data to 64 bytes */
+    size_t count = 1;
+    for (int k = 0; k < ndim; k++)
+        count *= (size_t)shape[k];
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return ts_fail(e, "%s: cannot write: %s", path, strerror(errno));
+    unsigned hl = (unsigned)(len + pad + 1);
+    unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, hl & 0xff, hl >> 8};
+    bool ok = fwrite(pre, 1, 10, f) == 10 && fwrite(hdr, 1, (size_t)len, f) == (size_t)len;
+    for (int k = 0; ok && k < pad; k++)
+        ok = fputc(' ', f) != EOF;
+    ok = ok && fputc('\n', f) != EOF;
+    ok = ok && (count == 0 || fwrite(data, 4, count, f) == count);
+    ok = (fclose(f) == 0) && ok;
+    if (!ok) {
+        unlink(path);
+        return ts_fail(e, "%s: write failed: %s", path, strerror(errno));
+    }
+    return 0;
+}
+
+static void staged_path(const ts_npy_batch *b, int k, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s/.%s.partial", b->dir, b->names[k]);
+}
+
+int ts_npy_batch_open(ts_npy_batch *b, const char *dir, ts_err *e)
+{
+    memset(b, 0, sizeof *b);
+    if (strlen(dir) >= sizeof b->dir - 80)
+        return ts_fail(e, "%s: output path too long", dir);
+    snprintf(b->dir, sizeof b->dir, "%s", dir);
+    struct stat st;
+    if (stat(dir, &st) == 0) {
+        if (!S_ISDIR(st.st_mode))
+            return ts_fail(e, "%s: output path exists and is not a directory", dir);
+    } else if (mkdir(dir, 0777) == 0) {
+        b->created_dir = true;
+    } else {
+        return ts_fail(e, "%s: cannot create output directory: %s", dir, strerror(errno));
+    }
+    if (access(dir, W_OK) != 0) {
+        ts_npy_batch_abort(b);
+        return ts_fail(e, "%s: output directory is not writable: %s", dir, strerror(errno));
+    }
+    return 0;
+}
+
+int ts_npy_batch_add(ts_npy_batch *b, const char *name, const char *descr, int ndim,
+                     const int64_t *shape, const void *data, ts_err *e)
+{
+    if (b->n >= 16 || strlen(name) >= sizeof b->names[0])
+        return ts_fail(e, "internal: too many or too long output names");
+    snprintf(b->names[b->n], sizeof b->names[0], "%s", name);
+    char path[4200];
+    staged_path(b, b->n, path, sizeof path);
+    if (ts_npy_write(path, descr, ndim, shape, data, e))
+        return -1;
+    b->n++;
+    return 0;
+}
+
+int ts_npy_batch_commit(ts_npy_batch *b, ts_err *e)
+{
+    char from[4200], to[4200];
+    for (int k = 0; k < b->n; k++) {
+        staged_path(b, k, from, sizeof from);
+        snprintf(to, sizeof to, "%s/%s", b->dir, b->names[k]);
+        if (rename(from, to) != 0) {
+            int err = errno;
+            ts_npy_batch_abort(b);
+            return ts_fail(e, "%s: cannot publish: %s", to, strerror(err));
+        }
+    }
+    b->n = 0;
+    return 0;
+}
+
+void ts_npy_batch_abort(ts_npy_batch *b)
+{
+    char path[4200];
+    for (int k = 0; k < b->n; k++) {
+        staged_path(b, k, path, sizeof path);
+        unlink(path);
+    }
+    b->n = 0;
+    if (b->created_dir)
+        rmdir(b->dir);
+    b->created_dir = false;
+}

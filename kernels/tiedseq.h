@@ -1,0 +1,156 @@
+/* tiedseq: TensorFlow 1.x tied_rnn_seq2seq (one cell, one set of weights shared by
+ * an encoder and a decoder RNN) in C.  Public model header: problem descriptor,
+ * weights in TF layout, inputs, outputs, loop function, errors.
+ * The exact math is in shared/reference/TF-SEMANTICS.md. */
+#ifndef TIEDSEQ_H
+#define TIEDSEQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- errors: values with messages, never exit() inside the library ---- */
+typedef struct ts_err {
+    char msg[512];
+} ts_err;
+
+/* printf-style: fill e (if non-NULL) and return -1, so `return ts_fail(e, ...)` */
+int ts_fail(ts_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- problem descriptor ---- */
+typedef enum { TS_CELL_RNN = 0, TS_CELL_GRU = 1, TS_CELL_LSTM = 2 } ts_cell;
+typedef enum { TS_FEED_TEACHER = 0, TS_FEED_GREEDY = 1 } ts_feed;
+
+typedef struct ts_problem {
+    ts_cell cell;
+    int64_t B, I, H; /* batch, input width, hidden units */
+    int64_t E, D;    /* encoder steps (>= 1), decoder steps (>= 0) */
+    ts_feed feed;
+    int64_t V;       /* greedy vocabulary (projection width); 0 in teacher mode */
+    float forget_bias; /* BasicLSTMCell's run-time constant; default 1.0 */
+    int threads;     /* OpenMP threads a variant may use (num_threads clause) */
+} ts_problem;
+
+/* Field limits (inclusive).  The parser names the field and range on error. */
+#define TS_MAX_DIM     (1 << 20)   /* B, I, H, V */
+#define TS_MAX_STEPS   (1 << 20)   /* E, D */
+#define TS_MAX_THREADS 1024
+
+/* "lstm:b16:i512:h512:e25:d25:teacher:t2", "gru:b3:i5:h37:e7:d7:greedy:v11:t1:fb0".
+ * Required: cell first, then b i h e d (any order).  Optional: teacher|greedy
+ * (default teacher), vN (required with greedy, refused with teacher), tN
+ * (default 1), fbX (forget_bias, LSTM only, default 1).  Each field at most once. */
+int ts_problem_parse(const char *desc, ts_problem *p, ts_err *e);
+/* Canonical form: cell:bB:iI:hH:eE:dD:feed[:vV]:tT[:fbX]; returns strlen or -1. */
+int ts_problem_format(const ts_problem *p, char *buf, size_t n);
+/* Range and consistency check (parse calls it; call it on hand-built problems). */
+int ts_problem_check(const ts_problem *p, ts_err *e);
+const char *ts_cell_name(ts_cell c);
+const char *ts_feed_name(ts_feed f);
+
+/* Gate blocks: RNN 1, GRU 3 (2 gates + candidate), LSTM 4. */
+int ts_cell_gates(ts_cell c);
+
+/* Element counts of every tensor of a problem (for allocation and .npy shapes). */
+typedef struct ts_sizes {
+    size_t kernel, bias;           /* rnn/lstm kernel [(I+H) x G*H]; gru gates kernel [(I+H) x 2H] */
+    size_t cand_kernel, cand_bias; /* gru only: [(I+H) x H], [H]; else 0 */
+    size_t proj_w, proj_b, embedding; /* greedy only: [H x V], [V], [V x I]; else 0 */
+    size_t enc, dec;               /* [E x B x I], [D x B x I] */
+    size_t out;                    /* [D x B x H] */
+    size_t state;                  /* [B x H] (h; and c for LSTM) */
+    size_t total_bytes;            /* everything above, weights+inputs+outputs+per-step states, once */
+} ts_sizes;
+/* Fails (with a message) if any count or the total overflows size_t. */
+int ts_problem_sizes(const ts_problem *p, ts_sizes *s, ts_err *e);
+/* ts_problem_sizes, plus: the total must fit in the machine's available memory. */
+int ts_problem_check_memory(const ts_problem *p, ts_err *e);
+
+/* ---- accounting (DESIGN.md §5) ---- */
+double ts_flops_per_step(const ts_problem *p);   /* 2*B*(I+H)*G*H */
+double ts_flops_total(const ts_problem *p);      /* (E+D) steps + greedy projections */
+double ts_weight_bytes(const ts_problem *p);     /* 4*G*H*(I+H) */
+double ts_recurrent_bytes(const ts_problem *p);  /* 4*G*H*H, streamed every step */
+
+/* ---- weights, TF layout (row-major, inputs' rows first, then state rows) ---- */
+typedef struct ts_weights {
+    float *kernel;      /* rnn [(I+H) x H]; lstm [(I+H) x 4H] (blocks i,j,f,o); gru gates [(I+H) x 2H] (r,u) */
+    float *bias;        /* [G*H]; gru gates bias [2H] */
+    float *cand_kernel; /* gru candidate kernel [(I+H) x H]; NULL otherwise */
+    float *cand_bias;   /* gru candidate bias [H]; NULL otherwise */
+    float *proj_w;      /* greedy: output projection [H x V] */
+    float *proj_b;      /* greedy: [V] */
+    float *embedding;   /* greedy: [V x I] */
+} ts_weights;
+
+/* ---- the loop function (TF's loop_function(prev, i)) ----
+ * Called for decoder steps i = 1..D-1 with prev = out_{i-1} [B x H]; writes the
+ * next input [B x I].  Never called for step 0 nor after the last step.
+ * symbols: if non-NULL, [B] chosen token ids to record (built-in fills it). */
+typedef int (*ts_loop_fn)(void *ctx, const ts_problem *p, int64_t step,
+                          const float *prev, float *next, int32_t *symbols);
+
+typedef struct ts_inputs {
+    const float *enc;   /* [E x B x I] */
+    const float *dec;   /* [D x B x I]; greedy uses only dec[0] (the GO input) */
+    ts_loop_fn loop;    /* greedy only; NULL = built-in argmax-embed with w->proj_*, w->embedding */
+    void *loop_ctx;
+} ts_inputs;
+
+typedef struct ts_outputs {
+    float *out;      /* [D x B x H] decoder outputs */
+    float *h;        /* [B x H] final state h (encoder's final state when D = 0) */
+    float *c;        /* [B x H] final LSTM c; NULL for rnn/gru */
+    float *states_h; /* optional [D x B x H]: state after every decoder step; NULL = skip */
+    float *states_c; /* optional [D x B x H], LSTM only; NULL = skip */
+    int32_t *symbols; /* optional [D x B] greedy: symbols[i] chose input i (row 0 = -1, GO) */
+} ts_outputs;
+
+/* The built-in greedy loop: z = prev[b] @ W + bias, k = argmax z (smallest index
+ * on ties), next[b] = Emb[k].  ctx must point to the ts_weights. */
+int ts_loop_argmax_embed(void *ctx, const ts_problem *p, int64_t step,
+                         const float *prev, float *next, int32_t *symbols);
+
+/* Calls in->loop (or the built-in) for step i; a variant's one entry to the loop. */
+int ts_loop_call(const ts_problem *p, const ts_weights *w, const ts_inputs *in,
+                 int64_t step, const float *prev, float *next, int32_t *symbols);
+
+/* ---- owning tensor sets (allocation, deterministic filling) ---- */
+typedef struct ts_tensors {
+    ts_problem p;
+    ts_weights w;
+    float *enc, *dec;
+    ts_inputs in;       /* points at enc/dec */
+} ts_tensors;
+
+typedef struct ts_result {
+    float *out, *h, *c, *states_h, *states_c;
+    int32_t *symbols;
+    ts_outputs o;       /* points at the buffers above */
+} ts_result;
+
+/* Allocate zeroed weights+inputs of problem p. */
+int ts_tensors_alloc(ts_tensors *t, const ts_problem *p, ts_err *e);
+/* Deterministic fill from seed: weights U(+-1/sqrt(I+H)), GRU gate bias around
+ * 1.0 (TF's init), inputs U(-1,1), projection/embedding scaled to keep O(1). */
+void ts_tensors_fill(ts_tensors *t, uint64_t seed);
+void ts_tensors_free(ts_tensors *t);
+/* Allocate outputs; with_states adds per-step states, symbols always in greedy. */
+int ts_result_alloc(ts_result *r, const ts_problem *p, bool with_states, ts_err *e);
+void ts_result_free(ts_result *r);
+
+/* Aligned allocation (64 bytes), zeroed; NULL on failure or n == 0. */
+void *ts_alloc(size_t bytes);
+void ts_free(void *ptr);
+
+/* Uniform float in [lo, hi) from a splitmix64 state. */
+float ts_rand_uniform(uint64_t *state, float lo, float hi);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
