@@ -1,0 +1,37 @@
+/* The machine's own limits, measured (never from a datasheet): fp32 FMA peak per
+ * ISA and thread count, read bandwidth per cache level, OpenMP barrier cost.
+ * Saved as JSON (peak.json) and copied into each run's meta.json:
+ * {"threads_max": 2, "cpu_model": "...", "isa": "avx2 fma avx512f ...",
+ *  "fma_gflops": {"avx2": {"1": x, "2": y}, "avx512": {...}, "best": {...}},
+ *  "bw_gbps": {"L1": {"1": x, "2": y}, "L2": {...}, "L3": {...}, "DRAM": {...}},
+ *  "level_bytes": {"L1": 49152, "L2": 2097152, "L3": 31457280},
+ *  "barrier_ns": {"1": x, "2": y}} */
+#ifndef TS_PEAK_H
+#define TS_PEAK_H
+#include "../kernels/tiedseq.h"
+
+#define TS_PEAK_MAX_T 256
+enum { TS_LEVEL_L1, TS_LEVEL_L2, TS_LEVEL_L3, TS_LEVEL_DRAM, TS_LEVELS };
+
+typedef struct ts_peak {
+    int threads_max;                               /* thread counts 1..threads_max were measured */
+    double fma_avx2[TS_PEAK_MAX_T + 1];            /* GFLOP/s, index = threads; 0 = not measured */
+    double fma_avx512[TS_PEAK_MAX_T + 1];
+    double fma_best[TS_PEAK_MAX_T + 1];            /* max over ISAs available */
+    double bw_gbps[TS_LEVELS][TS_PEAK_MAX_T + 1];  /* aggregate read bandwidth of t threads */
+    double level_bytes[TS_LEVELS];                 /* per-core L1/L2, shared L3 capacity; DRAM 0 */
+    double barrier_ns[TS_PEAK_MAX_T + 1];
+    char cpu_model[128], isa[128];
+} ts_peak;
+
+/* Measure 1..max_threads (keeps the total near `seconds`). */
+int ts_peak_measure(ts_peak *pk, int max_threads, double seconds, ts_err *e);
+int ts_peak_save(const ts_peak *pk, const char *path, ts_err *e);   /* atomic (tmp + rename) */
+int ts_peak_load(const char *path, ts_peak *pk, ts_err *e);
+/* Best FMA GFLOP/s at `threads` (clamped to the measured range). */
+double ts_peak_gflops(const ts_peak *pk, int threads);
+/* Aggregate bandwidth (GB/s) of the level where a working set of `bytes`, split
+ * evenly over `threads` private caches, fits. */
+double ts_peak_bandwidth(const ts_peak *pk, double bytes, int threads);
+
+#endif
