@@ -55,7 +55,7 @@ static int parse_token(const char *tok, ts_problem *p, unsigned *seen, ts_err *e
         {"b", 1u << 0, 1, TS_MAX_DIM, offsetof(ts_problem, B)},
         {"i", 1u << 1, 1, TS_MAX_DIM, offsetof(ts_problem, I)},
         {"h", 1u << 2, 1, TS_MAX_DIM, offsetof(ts_problem, H)},
-        {"e", 1u << 3, 1, TS_MAX_STEPS, offsetof(ts_problem, E)},
+        {"e", 1u << 3, 0, TS_MAX_STEPS, offsetof(ts_problem, E)}, /* 0: check() explains */
         {"d", 1u << 4, 0, TS_MAX_STEPS, offsetof(ts_problem, D)},
         {"v", 1u << 5, 1, TS_MAX_DIM, offsetof(ts_problem, V)},
     };

@@ -1,0 +1,109 @@
+/* .npy round trip and every malformed file the reader must refuse by name. */
+#include "harness/npy.h"
+#include "tests/check.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[256];
+
+static void path(char *buf, const char *name) { snprintf(buf, 512, "%s/%s", dir, name); }
+
+/* write a raw file: a v1 header with dict `hdr` then n float values */
+static void raw(const char *name, const char *hdr, size_t nbytes)
+{
+    char p[512], h[256];
+    path(p, name);
+    int len = snprintf(h, sizeof h, "%s", hdr);
+    int pad = (64 - (10 + len + 1) % 64) % 64;
+    FILE *f = fopen(p, "wb");
+    unsigned hl = (unsigned)(len + pad + 1);
+    unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, hl & 255, hl >> 8};
+    fwrite(pre, 1, 10, f);
+    fwrite(h, 1, (size_t)len, f);
+    for (int k = 0; k < pad; k++)
+        fputc(' ', f);
+    fputc('\n', f);
+    for (size_t k = 0; k < nbytes; k++)
+        fputc(0, f);
+    fclose(f);
+}
+
+static void expect_error(const char *name, int ndim, const int64_t *shape, const char *needle)
+{
+    char p[512];
+    path(p, name);
+    float *d = (float *)1;
+    ts_err e = {{0}};
+    int rc = ts_npy_read_f32(p, ndim, shape, "[test]", &d, &e);
+    CHECK_ERR(rc, e, needle);
+    CHECK(d == NULL);
+}
+
+int main(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/ts_test_npy_%d", (int)getpid());
+    mkdir(dir, 0777);
+    char p[512];
+    ts_err e;
+
+    /* round trip */
+    float x[6] = {1, -2, 3.5f, 0, 1e-30f, 7};
+    int64_t s23[2] = {2, 3};
+    path(p, "x.npy");
+    CHECK(ts_npy_write(p, "<f4", 2, s23, x, &e) == 0);
+    float *y = NULL;
+    CHECK(ts_npy_read_f32(p, 2, s23, "[2 x 3]", &y, &e) == 0);
+    CHECK(y && !memcmp(x, y, sizeof x));
+    ts_free(y);
+    /* zero-sized */
+    int64_t s03[2] = {0, 3};
+    path(p, "z.npy");
+    CHECK(ts_npy_write(p, "<f4", 2, s03, NULL, &e) == 0);
+    CHECK(ts_npy_read_f32(p, 2, s03, "", &y, &e) == 0 && y == NULL);
+
+    expect_error("missing.npy", 2, s23, "cannot open");
+    expect_error("x.npy", 2, (int64_t[]){3, 2}, "shape (2, 3), expected (3, 2)");
+    expect_error("x.npy", 3, (int64_t[]){1, 2, 3}, "rank 2");
+    raw("f8.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }", 48);
+    expect_error("f8.npy", 2, s23, "'<f8' is not float32");
+    raw("be.npy", "{'descr': '>f4', 'fortran_order': False, 'shape': (2, 3), }", 24);
+    expect_error("be.npy", 2, s23, "big-endian");
+    raw("fo.npy", "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", 24);
+    expect_error("fo.npy", 2, s23, "Fortran order");
+    raw("short.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", 20);
+    expect_error("short.npy", 2, s23, "truncated: 5 of 6");
+    raw("long.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", 28);
+    expect_error("long.npy", 2, s23, "trailing bytes");
+    raw("bad.npy", "{'descr': '<f4', 'shape': (2, 3), }", 24);
+    expect_error("bad.npy", 2, s23, "malformed");
+    path(p, "text.npy");
+    FILE *f = fopen(p, "w");
+    fputs("hello, not numpy\n", f);
+    fclose(f);
+    expect_error("text.npy", 2, s23, "bad magic");
+
+    /* batch: staged files appear all together; abort leaves nothing */
+    char sub[512];
+    path(sub, "out");
+    ts_npy_batch b;
+    CHECK(ts_npy_batch_open(&b, sub, &e) == 0);
+    CHECK(ts_npy_batch_add(&b, "a.npy", "<f4", 2, s23, x, &e) == 0);
+    path(p, "out/a.npy");
+    CHECK(access(p, F_OK) != 0); /* not visible before commit */
+    CHECK(ts_npy_batch_commit(&b, &e) == 0);
+    CHECK(access(p, F_OK) == 0);
+    path(sub, "out2");
+    CHECK(ts_npy_batch_open(&b, sub, &e) == 0);
+    CHECK(ts_npy_batch_add(&b, "a.npy", "<f4", 2, s23, x, &e) == 0);
+    ts_npy_batch_abort(&b);
+    CHECK(access(sub, F_OK) != 0); /* created by open, removed by abort */
+
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
+    return ts_test_done("test_npy");
+}

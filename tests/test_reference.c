@@ -1,0 +1,97 @@
+/* The reference against cells worked out by hand (1 input, 1 unit; and a
+ * 2-unit LSTM), written from TF-SEMANTICS.md independently of reference.c. */
+#include "harness/reference.h"
+#include "tests/check.h"
+
+#include <math.h>
+
+static double sg(double x) { return 1.0 / (1.0 + exp(-x)); }
+
+static void run_ref(const char *desc, float *kernel, float *bias, float *ck, float *cb,
+                    const float *enc, const float *dec, float *out, float *h, float *c)
+{
+    ts_problem p;
+    ts_err e;
+    CHECK(ts_problem_parse(desc, &p, &e) == 0);
+    ts_weights w = {.kernel = kernel, .bias = bias, .cand_kernel = ck, .cand_bias = cb};
+    ts_inputs in = {.enc = enc, .dec = dec};
+    ts_outputs o = {.out = out, .h = h, .c = c};
+    CHECK(ts_reference_run(&p, &w, &in, &o, NULL, &e) == 0);
+}
+
+static void rnn_by_hand(void)
+{
+    /* kernel rows: x then h; h1 = tanh(.5*x0 + .3); h2 = tanh(.5*x1 - .25*h1 + .3) */
+    float K[2] = {0.5f, -0.25f}, b[1] = {0.3f}, enc[2] = {1.0f, -2.0f}, dec[1] = {0.75f};
+    float out[1], h[1];
+    run_ref("rnn:b1:i1:h1:e2:d1", K, b, NULL, NULL, enc, dec, out, h, NULL);
+    double h1 = tanh(0.5 * 1 + 0.3), h2 = tanh(0.5 * -2 - 0.25 * h1 + 0.3);
+    double h3 = tanh(0.5 * 0.75 - 0.25 * h2 + 0.3);
+    CHECK_NEAR(out[0], h3, 1e-7);
+    CHECK_NEAR(h[0], h3, 1e-7);
+}
+
+static void gru_by_hand(void)
+{
+    /* gates kernel [2 x 2] cols r|u, candidate [2 x 1]; TF: r applied to h before the matmul */
+    float Kg[4] = {0.2f, -0.4f, 0.6f, 0.1f}, bg[2] = {1.0f, 1.0f};
+    float Kc[2] = {0.7f, -0.9f}, bc[1] = {0.05f}, enc[1] = {0.5f}, dec[1] = {-1.0f};
+    float out[1], h[1];
+    run_ref("gru:b1:i1:h1:e1:d1", Kg, bg, Kc, bc, enc, dec, out, h, NULL);
+    double hp = 0;
+    const double xs[2] = {0.5, -1.0};
+    for (int t = 0; t < 2; t++) {
+        double r = sg(0.2 * xs[t] + 0.6 * hp + 1.0), u = sg(-0.4 * xs[t] + 0.1 * hp + 1.0);
+        double cand = tanh(0.7 * xs[t] - 0.9 * (r * hp) + 0.05);
+        hp = u * hp + (1 - u) * cand;
+    }
+    CHECK_NEAR(out[0], hp, 1e-7);
+}
+
+static void lstm_by_hand(void)
+{
+    /* I=1, H=2: kernel [3 x 8], blocks i|j|f|o of 2 columns each; forget_bias 1 */
+    float K[24], b[8];
+    for (int k = 0; k < 24; k++)
+        K[k] = (float)(0.05 * (k % 7) - 0.15);
+    for (int k = 0; k < 8; k++)
+        b[k] = (float)(0.02 * k - 0.05);
+    float enc[2] = {0.4f, -0.3f}, dec[2] = {0.9f, 0.2f}, out[2 * 2], h[2], c[2];
+    run_ref("lstm:b1:i1:h2:e2:d2", K, b, NULL, NULL, enc, dec, out, h, c);
+    double hs[2] = {0, 0}, cs[2] = {0, 0}, outs[2][2];
+    const double xs[4] = {0.4, -0.3, 0.9, 0.2};
+    for (int t = 0; t < 4; t++) {
+        double z[8];
+        for (int col = 0; col < 8; col++)
+            z[col] = xs[t] * K[col] + hs[0] * K[8 + col] + hs[1] * K[16 + col] + b[col];
+        for (int u = 0; u < 2; u++) {
+            double i = z[u], j = z[2 + u], f = z[4 + u], o = z[6 + u];
+            cs[u] = cs[u] * sg(f + 1.0) + sg(i) * tanh(j);
+            hs[u] = tanh(cs[u]) * sg(o);
+        }
+        if (t >= 2)
+            outs[t - 2][0] = hs[0], outs[t - 2][1] = hs[1];
+    }
+    for (int k = 0; k < 4; k++)
+        CHECK_NEAR(out[k], outs[k / 2][k % 2], 1e-7);
+    CHECK_NEAR(h[0], hs[0], 1e-7);
+    CHECK_NEAR(h[1], hs[1], 1e-7);
+    CHECK_NEAR(c[0], cs[0], 1e-7);
+    CHECK_NEAR(c[1], cs[1], 1e-7);
+}
+
+static void d0_returns_encoder_state(void)
+{
+    float K[2] = {0.5f, -0.25f}, b[1] = {0.3f}, enc[1] = {1.0f}, h[1];
+    run_ref("rnn:b1:i1:h1:e1:d0", K, b, NULL, NULL, enc, NULL, NULL, h, NULL);
+    CHECK_NEAR(h[0], tanh(0.8), 1e-7);
+}
+
+int main(void)
+{
+    rnn_by_hand();
+    gru_by_hand();
+    lstm_by_hand();
+    d0_returns_encoder_state();
+    return ts_test_done("test_reference");
+}
