@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "io.h"
 #include "npy.h"
+#include "reference.h"
 #include "verify.h"
 
 #include <getopt.h>
@@ -18,7 +19,7 @@ static void run_usage(FILE *f)
     fprintf(f,
             "usage: tiedseq run --problem DESC --variant NAME --weights DIR --inputs DIR --out DIR [--states]\n\n"
             "Reads weights and inputs as .npy (float32, little-endian, C order), runs one\n"
-            "variant, and writes outputs.npy [D,B,H], state_h.npy [B,H] (lstm: state_c.npy),\n"
+            "variant (or --variant reference: the oracle), and writes outputs.npy [D,B,H], state_h.npy [B,H] (lstm: state_c.npy),\n"
             "with --states states_h.npy/states_c.npy [D,B,H], greedy: symbols.npy int32 [D,B].\n"
             "Outputs appear all together or not at all.  File names: README, '.npy contract'.\n");
 }
@@ -86,13 +87,15 @@ static int do_run(const run_opts *o, ts_err *e)
         return ts_fail(e, "--problem, --variant, --weights, --inputs and --out are all required");
     if (ts_problem_parse(o->problem, &p, e))
         return -1;
+    /* "reference" runs the oracle itself, for peers and users checking their own code */
+    bool oracle = !strcmp(o->variant, "reference");
     const ts_variant *v = ts_variant_find(o->variant);
     const ts_variant *vars[64];
     size_t nv;
-    if (!v)
+    if (!v && !oracle)
         return ts_variants_select(o->variant, vars, &nv, e); /* names the known ones */
     char why[256];
-    if (!ts_variant_available(v, &p, why, sizeof why))
+    if (!oracle && !ts_variant_available(v, &p, why, sizeof why))
         return ts_fail(e, "variant %s cannot run %s: %s", v->name, o->problem, why);
     ts_tensors t;
     ts_result r;
@@ -105,7 +108,8 @@ static int do_run(const run_opts *o, ts_err *e)
         rc = ts_load_specs(o->inputs, s, ts_input_specs(&p, &t, s), e);
     t.in.enc = t.enc, t.in.dec = t.dec;
     if (!rc && !(rc = ts_result_alloc(&r, &p, o->states, e))) {
-        rc = ts_run_variant(v, &p, &t.w, &t.in, &r.o, e);
+        rc = oracle ? ts_reference_run(&p, &t.w, &t.in, &r.o, NULL, e)
+                    : ts_run_variant(v, &p, &t.w, &t.in, &r.o, e);
         if (!rc)
             rc = write_outputs(o->out, &p, &r, o->states, e);
         ts_result_free(&r);
