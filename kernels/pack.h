@@ -1,0 +1,54 @@
+/* Gate-interleaved weight panels for the SIMD variants (ISA-neutral).
+ *
+ * A TF kernel [(I+H) x G*H] (gate blocks of H columns each) is cut into panels
+ * of `upp` hidden units.  A panel holds, for every kernel row, TS_PANEL_VECS
+ * vectors = the G gate blocks of its units side by side:
+ *
+ *     LSTM, 16 lanes: upp = 16   row = i[u..u+16) j[..] f[..] o[..]
+ *     GRU gates:      upp = 32   row = r[u..u+32) z[u..u+32)
+ *     GRU cand, RNN:  upp = 64   row = c[u..u+64)
+ *
+ * so one register tile (rows x TS_PANEL_VECS vectors) holds every gate of the
+ * same units and the cell's elementwise math runs on it in the GEMM epilogue.
+ * Input rows (wx) and state rows (wh) are separate arrays: the input part is
+ * hoisted out of the recurrence, the state part is streamed every step.
+ * Units past H are zero columns (bias 0), so tails cost no branches. */
+#ifndef TS_PACK_H
+#define TS_PACK_H
+#include "tiedseq.h"
+
+#define TS_PANEL_VECS 4 /* vectors per packed row = the register tile's width */
+
+typedef struct ts_pset {
+    int gates;      /* gate blocks of the source matrix: LSTM 4, GRU gates 2, GRU cand 1, RNN 1 */
+    int64_t upp;    /* units per panel = TS_PANEL_VECS * lanes / gates */
+    int64_t nw;     /* floats per packed row = TS_PANEL_VECS * lanes */
+    int64_t panels; /* Hp / upp */
+    int64_t I, H;
+    float *wx;      /* [panels][I][nw]: input rows of the kernel */
+    float *wh;      /* [panels][H][nw]: state rows of the kernel */
+    float *bias;    /* [panels][nw]; LSTM forget_bias already added to f */
+} ts_pset;
+
+/* Pack kernel [(I+H) x gates*H] and bias [gates*H] for vectors of `lanes` floats,
+ * covering Hp units (Hp a multiple of upp, >= H).  fb is added to gate block
+ * fb_gate (LSTM f; pass -1 for none): f' = z_f + forget_bias folded into the bias,
+ * as oneDNN does (at most 1 ulp from TF's separate add). */
+int ts_pset_pack(ts_pset *ps, const float *kernel, const float *bias, int64_t I, int64_t H,
+                 int64_t Hp, int gates, int lanes, int fb_gate, float fb, ts_err *e);
+void ts_pset_free(ts_pset *ps);
+
+static inline const float *ts_pset_wx(const ts_pset *ps, int64_t panel)
+{
+    return ps->wx + panel * ps->I * ps->nw;
+}
+static inline const float *ts_pset_wh(const ts_pset *ps, int64_t panel)
+{
+    return ps->wh + panel * ps->H * ps->nw;
+}
+static inline const float *ts_pset_bias(const ts_pset *ps, int64_t panel)
+{
+    return ps->bias + panel * ps->nw;
+}
+
+#endif

@@ -1,0 +1,229 @@
+/* The register-tile GEMM and step kernels, written once against the vf_*
+ * vocabulary.  The including ISA file defines, before including this:
+ *     a simd-<isa>.h and vact.inc.h      the vector ops and activations
+ *     TS_MR                              rows per register tile (AVX-512 6, AVX2 3)
+ *     TS_KN(op)                          the kernel name: ts_f32_##op##_<tile>__<isa>
+ * and gets TS_KN(xproj) and TS_KN(step_{rnn,lstm,gru_gates,gru_cand}).
+ *
+ * A tile is TS_MR batch rows x TS_PANEL_VECS vectors (one packed panel row,
+ * pack.h), TS_MR*4 accumulators in registers: every k broadcasts one input
+ * value per row and multiplies it with the 4 weight vectors of row k.  The
+ * accumulators never leave the registers between the GEMM and the cell math. */
+#ifndef TS_RNN_TILE_INC_H
+#define TS_RNN_TILE_INC_H
+#include "../pack.h"
+#include "../unroll.h"
+
+#define NV TS_PANEL_VECS
+#define NW (NV * VF_LANES)
+#define TS_INLINE static inline __attribute__((always_inline))
+
+typedef vf tile_acc[TS_MR][NV];
+
+TS_INLINE void acc_bias(const int mr, tile_acc acc, const float *bias)
+{
+#pragma GCC unroll 8
+    for (int r = 0; r < mr; r++)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++)
+            acc[r][v] = vf_load(bias + v * VF_LANES);
+}
+
+TS_INLINE void acc_load(const int mr, tile_acc acc, const float *c)
+{
+#pragma GCC unroll 8
+    for (int r = 0; r < mr; r++)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++)
+            acc[r][v] = vf_load(c + r * NW + v * VF_LANES);
+}
+
+TS_INLINE void acc_store(const int mr, tile_acc acc, float *c)
+{
+#pragma GCC unroll 8
+    for (int r = 0; r < mr; r++)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++)
+            vf_store(c + r * NW + v * VF_LANES, acc[r][v]);
+}
+
+/* One row: 4 chains only, each FMA waiting on the previous k.  A second set of
+ * accumulators for odd k doubles the FMAs in flight (batch 1 streams weights
+ * and must not be latency-bound); the two halves are added at the end. */
+TS_INLINE void acc_fma_1row(tile_acc acc, const float *a, const float *w, int64_t K)
+{
+    vf odd[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++)
+        odd[v] = vf_zero();
+    int64_t k = 0;
+    for (; k + 2 <= K; k += 2) {
+        vf b0 = vf_bcast(a + k), b1 = vf_bcast(a + k + 1);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) {
+            acc[0][v] = vf_fmadd(b0, vf_load(w + k * NW + v * VF_LANES), acc[0][v]);
+            odd[v] = vf_fmadd(b1, vf_load(w + (k + 1) * NW + v * VF_LANES), odd[v]);
+        }
+    }
+    if (k < K) {
+        vf b0 = vf_bcast(a + k);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++)
+            acc[0][v] = vf_fmadd(b0, vf_load(w + k * NW + v * VF_LANES), acc[0][v]);
+    }
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++)
+        acc[0][v] = vf_add(acc[0][v], odd[v]);
+}
+
+/* acc[r] += a[r*lda + 0..K) @ w[K x NW] */
+TS_INLINE void acc_fma(const int mr, tile_acc acc, const float *a, int64_t lda, const float *w, int64_t K)
+{
+    if (mr == 1) {
+        acc_fma_1row(acc, a, w, K);
+        return;
+    }
+    for (int64_t k = 0; k < K; k++) {
+        vf w0 = vf_load(w + k * NW), w1 = vf_load(w + k * NW + VF_LANES);
+        vf w2 = vf_load(w + k * NW + 2 * VF_LANES), w3 = vf_load(w + k * NW + 3 * VF_LANES);
+#pragma GCC unroll 8
+        for (int r = 0; r < mr; r++) {
+            vf b = vf_bcast(a + r * lda + k);
+            acc[r][0] = vf_fmadd(b, w0, acc[r][0]);
+            acc[r][1] = vf_fmadd(b, w1, acc[r][1]);
+            acc[r][2] = vf_fmadd(b, w2, acc[r][2]);
+            acc[r][3] = vf_fmadd(b, w3, acc[r][3]);
+        }
+    }
+}
+
+/* ---- hoisted input projection: c[rows x NW] = bias + a @ w ---- */
+
+TS_INLINE void xproj_rows(const int mr, int64_t K, const float *a, int64_t lda, const float *w,
+                          const float *bias, float *c)
+{
+    tile_acc acc;
+    acc_bias(mr, acc, bias);
+    acc_fma(mr, acc, a, lda, w, K);
+    acc_store(mr, acc, c);
+}
+
+/* Calls body(mr, r0) over row tiles of `rows`, the tail with its exact height
+ * (each height is its own fully unrolled instance).  Heights the tile cannot
+ * have (>= TS_MR) are never reached; TAIL_MR maps them to 1 so that no
+ * instance indexes past the accumulator array. */
+#define TAIL_MR(m) (TS_MR > (m) ? (m) : 1)
+#define TS_ROW_TILES(rows, body)                    \
+    do {                                            \
+        int64_t r0_ = 0;                            \
+        for (; r0_ + TS_MR <= (rows); r0_ += TS_MR) \
+            body(TS_MR, r0_);                       \
+        switch ((int)((rows) - r0_)) {              \
+        case 1: body(1, r0_); break;                \
+        case 2: body(TAIL_MR(2), r0_); break;       \
+        case 3: body(TAIL_MR(3), r0_); break;       \
+        case 4: body(TAIL_MR(4), r0_); break;       \
+        case 5: body(TAIL_MR(5), r0_); break;       \
+        default: break;                             \
+        }                                           \
+    } while (0)
+#if TS_MR > 6
+#error "TS_ROW_TILES handles tails of at most 5 rows"
+#endif
+
+void TS_KN(xproj)(int64_t rows, int64_t K, const float *a, int64_t lda, const float *w,
+                  const float *bias, float *c)
+{
+#define XPROJ_BODY(mr, r0) xproj_rows(mr, K, a + (r0) * lda, lda, w, bias, c + (r0) * NW)
+    TS_ROW_TILES(rows, XPROJ_BODY);
+#undef XPROJ_BODY
+}
+
+/* ---- one cell step of one panel: GEMM, then the cell math on the tile ---- */
+
+/* Pre-activations of rows [r0, r0+mr): hoisted or bias + x @ Wx, plus a @ Wh. */
+TS_INLINE void step_gemm(const int mr, tile_acc acc, const ts_tile_args *t, int64_t r0)
+{
+    if (t->x) {
+        acc_bias(mr, acc, t->bias);
+        acc_fma(mr, acc, t->x + r0 * t->I, t->I, t->wx, t->I);
+    } else {
+        acc_load(mr, acc, t->xinit + r0 * NW);
+    }
+    acc_fma(mr, acc, t->a + r0 * t->ldh, t->ldh, t->wh, t->H);
+}
+
+/* tile vectors: i j f o of VF_LANES units */
+TS_INLINE void epi_lstm(const int mr, tile_acc acc, const ts_tile_args *t, int64_t r0)
+{
+#pragma GCC unroll 8
+    for (int r = 0; r < mr; r++) {
+        int64_t off = (r0 + r) * t->ldh + t->u0;
+        vf c = vf_load(t->c + off);
+        vf ij = vf_mul(vf_sigmoid(acc[r][0]), vf_tanh(acc[r][1]));
+        c = vf_fmadd(c, vf_sigmoid(acc[r][2]), ij);
+        vf_store(t->c + off, c);
+        vf_store(t->h_out + off, vf_mul(vf_tanh(c), vf_sigmoid(acc[r][3])));
+    }
+}
+
+/* tile vectors: 4 x VF_LANES units of one gate */
+TS_INLINE void epi_rnn(const int mr, tile_acc acc, const ts_tile_args *t, int64_t r0)
+{
+#pragma GCC unroll 8
+    for (int r = 0; r < mr; r++)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++)
+            vf_store(t->h_out + (r0 + r) * t->ldh + t->u0 + v * VF_LANES, vf_tanh(acc[r][v]));
+}
+
+/* tile vectors: r r u u over 2 x VF_LANES units */
+TS_INLINE void epi_gru_gates(const int mr, tile_acc acc, const ts_tile_args *t, int64_t r0)
+{
+#pragma GCC unroll 8
+    for (int r = 0; r < mr; r++)
+#pragma GCC unroll 2
+        for (int s = 0; s < 2; s++) {
+            int64_t off = (r0 + r) * t->ldh + t->u0 + s * VF_LANES;
+            vf_store(t->rh + off, vf_mul(vf_sigmoid(acc[r][s]), vf_load(t->h + off)));
+            vf_store(t->u + off, vf_sigmoid(acc[r][2 + s]));
+        }
+}
+
+/* tile vectors: 4 x VF_LANES candidate units; h' = u*h + (1-u)*c */
+TS_INLINE void epi_gru_cand(const int mr, tile_acc acc, const ts_tile_args *t, int64_t r0)
+{
+#pragma GCC unroll 8
+    for (int r = 0; r < mr; r++)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) {
+            int64_t off = (r0 + r) * t->ldh + t->u0 + v * VF_LANES;
+            vf u = vf_load(t->u + off);
+            vf t2 = vf_mul(vf_sub(vf_set1(1.0f), u), vf_tanh(acc[r][v]));
+            vf_store(t->h_out + off, vf_fmadd(u, vf_load(t->h + off), t2));
+        }
+}
+
+#define TS_STEP_KERNEL(name, epi)                                               \
+    TS_INLINE void name##_rows(const int mr, const ts_tile_args *t, int64_t r0) \
+    {                                                                           \
+        tile_acc acc;                                                           \
+        step_gemm(mr, acc, t, r0);                                              \
+        epi(mr, acc, t, r0);                                                    \
+    }                                                                           \
+    void TS_KN(name)(const ts_tile_args *t)                                     \
+    {                                                                           \
+        TS_ROW_TILES(t->rows, STEP_BODY_##name);                                \
+    }
+
+#define STEP_BODY_step_lstm(mr, r0) step_lstm_rows(mr, t, r0)
+#define STEP_BODY_step_rnn(mr, r0) step_rnn_rows(mr, t, r0)
+#define STEP_BODY_step_gru_gates(mr, r0) step_gru_gates_rows(mr, t, r0)
+#define STEP_BODY_step_gru_cand(mr, r0) step_gru_cand_rows(mr, t, r0)
+
+TS_STEP_KERNEL(step_lstm, epi_lstm)
+TS_STEP_KERNEL(step_rnn, epi_rnn)
+TS_STEP_KERNEL(step_gru_gates, epi_gru_gates)
+TS_STEP_KERNEL(step_gru_cand, epi_gru_cand)
+
+#endif
