@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# scripts/plot.sh RESULTS_DIR — draws the scaling figures of one results folder
+# (points.csv, meta.json, peak.json) as PNG and SVG into RESULTS_DIR/plots/:
+#   throughput_vs_batch_<cell>  GFLOP/s vs B, a panel per H, measured peak line
+#   time_vs_seqlen              time per run and per step vs E+D
+#   thread_scaling              speed-up and parallel efficiency vs threads
+#   roofline                    GFLOP/s vs FLOP per recurrent weight byte, measured roofs
+#   variant_speedup             speed-up over naive and over onednn per problem
+# A figure the folder has no data for is skipped with a one-line note.  A malformed
+# or empty points.csv is a one-line error and a non-zero exit; the figures are drawn
+# in a temporary folder and moved into place only when all of them succeeded, so an
+# existing plots/ folder is never left half-written.
+# Needs gnuplot (gnuplot-nox), jq and awk.  docs/plots.md describes each figure.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+gpdir=$here/plot
+
+die() { echo "plot.sh: $*" >&2; exit 1; }
+note() { echo "plot.sh: $*"; }
+# A gnuplot string literal: single quotes, a quote inside doubled.
+gpstr() { printf "'%s'" "${1//\'/\'\'}"; }
+
+[ $# -eq 1 ] || die "usage: scripts/plot.sh RESULTS_DIR"
+dir=${1%/}
+[ -d "$dir" ] || die "$dir: not a directory"
+[ -f "$dir/points.csv" ] || die "$dir/points.csv: no such file"
+[ -s "$dir/points.csv" ] || die "$dir/points.csv: empty file (no header, no rows)"
+for tool in gnuplot jq awk; do
+  command -v "$tool" >/dev/null || die "$tool not found (apt-get install gnuplot-nox jq)"
+done
+# keyentry, arrays and `set datafile columnheaders` arrived in gnuplot 5.4
+gpv=$(gnuplot --version | awk '{ print $2 }')
+awk -v v="$gpv" 'BEGIN { split(v, a, "."); exit !(a[1] > 5 || (a[1] == 5 && a[2] >= 4)) }' ||
+  die "gnuplot $gpv is too old: 5.4 or newer needed"
+
+tmp=$(mktemp -d "$dir/.plots-tmp.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+mkdir "$tmp/plots" "$tmp/work"
+work=$tmp/work
+# A private copy: a path gnuplot can quote safely, line ends normalised.
+tr -d '\r' <"$dir/points.csv" >"$work/points.csv"
+csv=$work/points.csv
+awk -f "$gpdir/plan.awk" -v fig=check -v shown="$dir/points.csv" "$csv" || exit 1
+
+# ---- meta.json and peak.json: footer text and the measured roofs ------------------
+json() {  # json FILE FILTER: the filter's raw output, empty when the file is absent or bad
+  [ -f "$1" ] && jq -r "$2" "$1" 2>/dev/null || true
+}
+meta=$dir/meta.json
+[ -f "$meta" ] && ! jq -e . "$meta" >/dev/null 2>&1 && note "meta.json is not valid JSON: footer from points.csv"
+peakf=$dir/peak.json
+[ -f "$peakf" ] || { peakf=$work/peak.json; json "$meta" '.peak // empty' >"$peakf"; }
+[ -s "$peakf" ] && jq -e '.fma_gflops' "$peakf" >/dev/null 2>&1 ||
+  note "no peak.json (or meta.json .peak): peak lines and roofs are not drawn"
+peaks=$(json "$peakf" '(.fma_gflops.best // {}) | to_entries[] | "\(.key)=\(.value)"' | paste -sd' ')
+bw=$(json "$peakf" '(.bw_gbps // {}) | to_entries[] | .key as $l | .value | to_entries[]
+                    | "\($l):\(.key)=\(.value)"' | paste -sd' ')
+
+first_row() { awk -F, -v c="$1" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) k = i; next }
+                                  k { print $k; exit }' "$csv"; }
+cpu=$(json "$meta" '.cpu.model // empty')
+[ -n "$cpu" ] || cpu=$(json "$peakf" '.cpu_model // empty')
+threads=$(json "$meta" '(.threads // []) | map(tostring) | join(",")')
+[ -n "$threads" ] || threads=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "threads") k = i; next }
+                                        !s[$k]++ { print $k }' "$csv" | sort -n | paste -sd,)
+run_id=$(json "$meta" '.run_id // empty')
+[ -n "$run_id" ] || run_id=$(first_row run_id)
+footer="CPU: ${cpu:-unknown}   |   threads: ${threads:-?}   |   run: ${run_id:-?}"
+
+# ---- one figure: plan it, then draw it twice (png, svg) ---------------------------
+# figure NAME PLAN GP [CELL]: plan.awk fig=PLAN prints the panels as gnuplot
+# assignments, or "skip: reason" with exit 3; scripts/plot/GP.gp draws them.
+figure() {
+  local name=$1 plan=$2 gp=$3 cell=${4:-} params=$work/$1.params.gp rc=0 fmt err
+  awk -f "$gpdir/plan.awk" -v fig="$plan" -v cell="$cell" -v peaks="$peaks" -v bw="$bw" \
+      -v data="$work/$name.data.csv" -v shown="$dir/points.csv" "$csv" >"$params" || rc=$?
+  if [ "$rc" -eq 3 ]; then note "$name: skipped: $(sed 's/^skip: //' "$params")"; return 0; fi
+  [ "$rc" -eq 0 ] || die "$name: planning failed"
+  for fmt in png svg; do
+    err=$(gnuplot -e "gpdir=$(gpstr "$gpdir"); fmt='$fmt'; infile=$(gpstr "$csv")" \
+                  -e "outfile=$(gpstr "$tmp/plots/$name.$fmt"); footer=$(gpstr "$footer")" \
+                  -e "load $(gpstr "$params")" "$gpdir/$gp.gp" 2>&1) ||
+      die "$name.$fmt: gnuplot failed: $(echo "$err" | grep -v '^ *$' | tail -n 3 | paste -sd' ')"
+    [ -z "$err" ] || echo "$err" | sed "s|^|plot.sh: $name.$fmt: gnuplot: |" >&2
+    [ -s "$tmp/plots/$name.$fmt" ] || die "$name.$fmt: gnuplot wrote nothing"
+  done
+  note "wrote plots/$name.png and .svg"
+}
+
+cells=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "cell") c = i; if ($i == "status") s = i }; next }
+                 $s == "ok" && !seen[$c]++ { print $c }' "$csv")
+for cell in $cells; do
+  safe=$(printf '%s' "$cell" | tr -c 'A-Za-z0-9_-' '_')
+  figure "throughput_vs_batch_$safe" batch throughput_vs_batch "$cell"
+done
+figure time_vs_seqlen seqlen time_vs_seqlen
+figure thread_scaling threads thread_scaling
+figure roofline roofline roofline
+figure variant_speedup speedup variant_speedup
+
+# ---- move into place: replace plots/ as a whole -------------------------------------
+if [ -d "$dir/plots" ]; then mv "$dir/plots" "$tmp/old-plots"; fi
+mv "$tmp/plots" "$dir/plots"
+n=$(find "$dir/plots" -type f | wc -l)
+echo "plot.sh: $n files in $dir/plots"

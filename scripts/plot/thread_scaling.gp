@@ -1,0 +1,44 @@
+# thread_scaling.gp — speed-up (left) and parallel efficiency (right) against threads,
+# per variant, over the same variant at the fewest threads measured (tmin), with the
+# ideal line.  One row of panels per cell, one problem each (named in the title).
+# Params (plan.awk fig=threads): nseries, P_key, P_title, P_vars, F_vars, P_tmin,
+# P_tics, BASE[(p-1)*nvars + i] = median µs of variant i at tmin.
+PW = 580; PH = 420; KW = 130
+figtitle = 'Thread scaling'
+load gpdir.'/common.gp'
+key(dummy) = strcol("cell").':'.strcol("B").':'.strcol("I").':'.strcol("H").':'.strcol("E").':'.strcol("D").':'.strcol("feed").':'.strcol("V")
+sel(i, p) = ok(i) && key(0) eq P_key[p]
+nv = words(variants)
+base(i, p) = BASE[(p - 1) * nv + i]
+
+set xlabel 'threads'
+set offsets graph 0.04, graph 0.04, 0, 0
+do for [p = 1:nseries] {
+    t0 = P_tmin[p]
+    tl = P_tics[p]
+    tmax = word(tl, words(tl)) + 0
+    set xrange [t0:tmax]
+    if (tmax / t0 >= 8) { set logscale x 2 } else { unset logscale x }
+    set xtics ()
+    do for [s in tl] { set xtics add (s s + 0) }
+    q = 2 * p - 1
+    eval PLACE
+    set title P_title[p].': speed-up'
+    set ylabel sprintf('speed-up over %d thread%s (×)', t0, t0 == 1 ? '' : 's')
+    set yrange [0:*]
+    plot for [s in P_vars[p]] infile using (sel(s, p) ? column("threads") : NaN):(base(s + 0, p) / column("median_us")) \
+             smooth unique with linespoints lt (s + 0) notitle, \
+         x / t0 with lines ls 100 notitle, \
+         for [s in F_vars] keyentry with linespoints lt (s + 0) title vname(s), \
+         keyentry with lines ls 100 title 'ideal'
+    eval ONCE
+    q = 2 * p
+    eval PLACE
+    set title P_title[p].': parallel efficiency'
+    set ylabel sprintf('efficiency (speed-up × %d / threads)', t0)
+    set yrange [0:1.1]
+    plot for [s in P_vars[p]] infile using (sel(s, p) ? column("threads") : NaN):(base(s + 0, p) / column("median_us") * t0 / column("threads")) \
+             smooth unique with linespoints lt (s + 0) notitle, \
+         1 with lines ls 100 notitle
+}
+unset multiplot
