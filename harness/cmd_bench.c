@@ -1,0 +1,128 @@
+/* tiedseq bench: variants x problems x thread counts through Google Benchmark,
+ * each verified against the reference first; GB's console table on stdout,
+ * and with --out the same results folder as sweep. */
+#include "bench.h"
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void bench_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: tiedseq bench [--problem D]... [--set NAME|FILE]... [--variants a,b]\n"
+            "                     [--threads LIST] [--out DIR] [--peak FILE] [--seed N]\n"
+            "                     [--benchmark_* flags]\n\n"
+            "Verifies each variant on each problem against the reference; the ones that pass\n"
+            "are timed with Google Benchmark (real time, microseconds; counters: flops/s,\n"
+            "wbytes/s, seconds per step, and with a peak: peak_frac, bw_frac) and printed as\n"
+            "GB's table.  A failing variant is reported and never timed.\n"
+            "  --threads LIST  replaces each problem's t (1,2  1:4  1:16:x2  1:nproc)\n"
+            "  --out DIR       also write DIR/points.csv, meta.json, sweep.txt, gb/*.json\n"
+            "                  (and DIR/peak.json: from --peak, or measured)\n"
+            "Default problems: the 'smoke' set.  Names are <variant>/<descriptor>/real_time:\n"
+            "  --benchmark_filter='^naive/lstm'  --benchmark_repetitions=5 ...\n"
+            "Exit: 0 ok, 1 a point failed verification or errored, 2 bad input, 130 Ctrl-C.\n");
+}
+
+typedef struct bench_args {
+    ts_problem_list probs;
+    const char *variants, *out, *peak;
+    const char *sets[32];
+    size_t nsets;
+    int64_t threads[1024];
+    size_t nthreads;
+    uint64_t seed;
+    bool seed_given;
+} bench_args;
+
+/* 0, 1 for --help, -1 with e */
+static int parse_bench(int argc, char **argv, bench_args *b, ts_err *e)
+{
+    static const struct option opts[] = {
+        {"problem", required_argument, 0, 'p'}, {"problems", required_argument, 0, 'p'},
+        {"set", required_argument, 0, 's'},     {"variants", required_argument, 0, 'v'},
+        {"variant", required_argument, 0, 'v'}, {"threads", required_argument, 0, 't'},
+        {"out", required_argument, 0, 'o'},     {"peak", required_argument, 0, 'k'},
+        {"seed", required_argument, 0, 'S'},    {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    int c, rc = 0;
+    optind = 0;
+    opterr = 0;
+    while (!rc && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p': rc = ts_plist_parse(&b->probs, optarg, e); break;
+        case 's':
+            if (b->nsets == 32)
+                rc = ts_fail(e, "more than 32 --set options");
+            else
+                b->sets[b->nsets++] = optarg, rc = ts_plist_load_set(&b->probs, optarg, e);
+            break;
+        case 'v': b->variants = optarg; break;
+        case 't': rc = ts_parse_int_list("--threads", optarg, b->threads, 1024, &b->nthreads, e); break;
+        case 'o': b->out = optarg; break;
+        case 'k': b->peak = optarg; break;
+        case 'S': rc = ts_parse_u64("--seed", optarg, &b->seed, e), b->seed_given = true; break;
+        case 'h': return 1;
+        default:
+            rc = ts_fail(e, "unknown or incomplete option '%s' (tiedseq bench --help)", argv[optind - 1]);
+        }
+    }
+    if (!rc && optind < argc)
+        rc = ts_fail(e, "unexpected argument '%s'", argv[optind]);
+    if (!rc && !b->probs.n)
+        rc = ts_plist_load_set(&b->probs, "smoke", e), b->sets[b->nsets++] = "smoke";
+    return rc;
+}
+
+static int bench_plan(bench_args *b, ts_plan_pts *pl, ts_err *e)
+{
+    const ts_variant *vars[256];
+    size_t nv = 0;
+    int threads[1024];
+    for (size_t k = 0; k < b->nthreads; k++)
+        threads[k] = b->threads[k] > TS_MAX_THREADS ? TS_MAX_THREADS + 1 : (int)b->threads[k];
+    if (ts_variants_select(b->variants, vars, &nv, e))
+        return -1;
+    return ts_plan_build(pl, &b->probs, threads, b->nthreads, vars, nv, e);
+}
+
+int ts_cmd_bench(int argc, char **argv)
+{
+    if (!ts_bench_available()) {
+        ts_cli_error("bench", "built without Google Benchmark (apt-get install libbenchmark-dev, rebuild)");
+        return TS_EXIT_USAGE;
+    }
+    char **own = calloc((size_t)argc + 1, sizeof *own), **gb = calloc((size_t)argc + 1, sizeof *gb);
+    bench_args *b = calloc(1, sizeof *b);
+    if (!own || !gb || !b) {
+        free(own), free(gb), free(b);
+        ts_cli_error("bench", "out of memory");
+        return TS_EXIT_USAGE;
+    }
+    int n_own, n_gb, code = 0;
+    ts_split_gb_args(argc, argv, &n_own, own, &n_gb, gb);
+    b->seed = 42;
+    ts_err e = {{0}};
+    ts_plan_pts pl = {0};
+    int st = parse_bench(n_own, own, b, &e);
+    if (st == 0)
+        st = bench_plan(b, &pl, &e);
+    if (st == 1) {
+        bench_usage(stdout);
+    } else if (st < 0) {
+        ts_cli_error("bench", "%s", e.msg);
+        code = TS_EXIT_USAGE;
+    } else {
+        ts_run_opts o = {.cmd = "bench", .argc = argc, .argv = argv, .out_dir = b->out,
+                         .peak_file = b->peak, .measure_peak = b->out != NULL, .gb_user = gb,
+                         .n_gb_user = n_gb, .seed = b->seed, .seed_given = b->seed_given,
+                         .sets = b->sets, .nsets = b->nsets, .plain_progress = false};
+        code = ts_run_plan(&pl, &o);
+    }
+    ts_plan_free(&pl);
+    ts_plist_free(&b->probs);
+    free(own), free(gb), free(b);
+    return code;
+}

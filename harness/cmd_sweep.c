@@ -1,0 +1,538 @@
+/* tiedseq sweep: a grid of problems (or named sets) x variants x thread counts,
+ * timed through Google Benchmark into results/<run-id>/, resumable.  Also home
+ * of ts_run_plan, the part that bench --out shares. */
+#include "bench.h"
+#include "cli.h"
+#include "results.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAXV 1024 /* values per axis */
+
+static void sweep_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: tiedseq sweep [axes | --set NAME... | --problem D... | --full] [--variants a,b]\n"
+            "                     [--threads LIST] [--out DIR | --resume DIR] [--peak FILE]\n"
+            "                     [--seed N] [--benchmark_* flags]\n\n"
+            "Verifies every (variant, problem) against the reference, then times the ones that\n"
+            "pass with Google Benchmark.  Writes DIR/points.csv (a row per point, appended as\n"
+            "each finishes), DIR/meta.json, DIR/peak.json, DIR/sweep.txt, DIR/gb/<chunk>.json.\n\n"
+            "axes (lists 'a,b,c', ranges 'lo:hi', 'lo:hi:xK' (geometric), 'lo:hi:+K'; 'nproc'):\n"
+            "  --cells rnn,gru,lstm   (default all)     --batch LIST   (default 16)\n"
+            "  --hidden LIST          (default 256)     --input LIST   (default = hidden)\n"
+            "  --enc LIST --dec LIST  (default 25)      --feed teacher,greedy (default teacher)\n"
+            "  --vocab LIST           (greedy only, default 1000)\n"
+            "  --threads LIST         (default 1; with sets: each problem's t)\n"
+            "presets: no axes = --set default; --full = rnn,gru,lstm x H=I in 128..1024 x\n"
+            "  B in 1,4,16,64 x E=D=25 x threads 1..nproc (axes given override it);\n"
+            "  --set NAME or FILE: smoke, default, full, deepbench, gnmt (scripts/sets/).\n"
+            "--out DIR      default results/<UTC date-time>-<host>/\n"
+            "--resume DIR   finish an interrupted sweep: skips points already in DIR/points.csv;\n"
+            "               refuses a different definition (axes are optional then)\n"
+            "--peak FILE    machine limits from `tiedseq peak` (default DIR/peak.json, else\n"
+            "               measured now, a few seconds)\n"
+            "Google Benchmark flags pass through (default --benchmark_min_time=0.05\n"
+            "--benchmark_repetitions=3).  Exit: 0 ok, 1 a point failed, 2 bad input, 130 Ctrl-C.\n");
+}
+
+/* ---- the grid ---- */
+
+typedef struct axes {
+    int64_t cells[3], B[MAXV], I[MAXV], H[MAXV], E[MAXV], D[MAXV], V[MAXV], T[MAXV];
+    size_t ncells, nB, nI, nH, nE, nD, nV, nT;
+    bool teacher, greedy, any; /* any: an axis other than threads was given */
+} axes;
+
+static int parse_cells(const char *s, axes *a, ts_err *e)
+{
+    if (!*s)
+        return ts_fail(e, "--cells: empty list");
+    char *copy = strdup(s), *save = NULL;
+    int rc = copy ? 0 : ts_fail(e, "out of memory");
+    a->ncells = 0;
+    for (char *t = rc ? NULL : strtok_r(copy, ",", &save); t && !rc; t = strtok_r(NULL, ",", &save)) {
+        int c = !strcmp(t, "rnn") ? TS_CELL_RNN : !strcmp(t, "gru") ? TS_CELL_GRU : !strcmp(t, "lstm") ? TS_CELL_LSTM : -1;
+        if (c < 0)
+            rc = ts_fail(e, "--cells: unknown cell '%s' (rnn, gru, lstm)", t);
+        bool dup = false;
+        for (size_t k = 0; k < a->ncells; k++)
+            dup |= a->cells[k] == c;
+        if (!rc && !dup)
+            a->cells[a->ncells++] = c;
+    }
+    free(copy);
+    if (!rc && (a->ncells == 0 || s[strlen(s) - 1] == ',' || strstr(s, ",,") || *s == ','))
+        rc = ts_fail(e, "--cells: empty item in '%s'", s);
+    return rc;
+}
+
+static int parse_feed(const char *s, axes *a, ts_err *e)
+{
+    char *copy = strdup(s), *save = NULL;
+    int rc = copy ? 0 : ts_fail(e, "out of memory");
+    a->teacher = a->greedy = false;
+    for (char *t = rc ? NULL : strtok_r(copy, ",", &save); t && !rc; t = strtok_r(NULL, ",", &save)) {
+        if (!strcmp(t, "teacher"))
+            a->teacher = true;
+        else if (!strcmp(t, "greedy"))
+            a->greedy = true;
+        else
+            rc = ts_fail(e, "--feed: unknown feed mode '%s' (teacher, greedy)", t);
+    }
+    free(copy);
+    if (!rc && ((!a->teacher && !a->greedy) || s[strlen(s) - 1] == ',' || strstr(s, ",,") || *s == ','))
+        rc = ts_fail(e, "--feed: empty item in '%s'", s);
+    return rc;
+}
+
+static void axes_defaults(axes *a)
+{
+    memset(a, 0, sizeof *a);
+    a->cells[0] = TS_CELL_RNN, a->cells[1] = TS_CELL_GRU, a->cells[2] = TS_CELL_LSTM, a->ncells = 3;
+    a->B[0] = 16, a->nB = 1;
+    a->H[0] = 256, a->nH = 1;
+    a->E[0] = 25, a->nE = 1;
+    a->D[0] = 25, a->nD = 1;
+    a->V[0] = 1000, a->nV = 1;
+    a->teacher = true;
+}
+
+static void axes_full(axes *a)
+{
+    a->ncells = 3;
+    a->cells[0] = TS_CELL_RNN, a->cells[1] = TS_CELL_GRU, a->cells[2] = TS_CELL_LSTM;
+    int64_t H[] = {128, 256, 512, 1024}, B[] = {1, 4, 16, 64};
+    memcpy(a->H, H, sizeof H), a->nH = 4;
+    memcpy(a->B, B, sizeof B), a->nB = 4;
+    a->nI = 0;
+    a->E[0] = a->D[0] = 25, a->nE = a->nD = 1;
+    a->teacher = true, a->greedy = false;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    a->nT = 0;
+    for (long t = 1; t <= (n > 0 ? n : 1) && a->nT < MAXV; t++)
+        a->T[a->nT++] = t;
+}
+
+static int push_desc(ts_problem_list *l, const char *desc, ts_err *e)
+{
+    ts_problem p;
+    ts_err pe;
+    if (ts_problem_parse(desc, &p, &pe))
+        return ts_fail(e, "sweep point %s: %s", desc, pe.msg);
+    return ts_plist_push(l, &p, e);
+}
+
+/* cells x H x I x B x E x D x feed (x V): descriptors through the one parser */
+static int axes_expand(const axes *a, ts_problem_list *l, ts_err *e)
+{
+    static const char *const cells[] = {"rnn", "gru", "lstm"};
+    for (size_t c = 0; c < a->ncells; c++)
+        for (size_t h = 0; h < a->nH; h++)
+            for (size_t i = 0; i < (a->nI ? a->nI : 1); i++)
+                for (size_t b = 0; b < a->nB; b++)
+                    for (size_t ee = 0; ee < a->nE; ee++)
+                        for (size_t d = 0; d < a->nD; d++)
+                            for (int f = 0; f < 2; f++) {
+                                if (!(f ? a->greedy : a->teacher))
+                                    continue;
+                                for (size_t v = 0; v < (f ? a->nV : 1); v++) {
+                                    char desc[160], vpart[32] = "";
+                                    if (f)
+                                        snprintf(vpart, sizeof vpart, ":v%lld", (long long)a->V[v]);
+                                    snprintf(desc, sizeof desc, "%s:b%lld:i%lld:h%lld:e%lld:d%lld:%s%s:t1",
+                                             cells[a->cells[c]], (long long)a->B[b],
+                                             (long long)(a->nI ? a->I[i] : a->H[h]), (long long)a->H[h],
+                                             (long long)a->E[ee], (long long)a->D[d],
+                                             f ? "greedy" : "teacher", vpart);
+                                    if (push_desc(l, desc, e))
+                                        return -1;
+                                    if (l->n > 100000)
+                                        return ts_fail(e, "the sweep has more than 100000 problems");
+                                }
+                            }
+    return 0;
+}
+
+/* ---- ts_run_plan: folder, peak, definition, meta, the driver ---- */
+
+static void join_flags(const ts_run_opts *o, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    for (int k = 0; k < o->n_gb_defaults + o->n_gb_user; k++) {
+        const char *f = k < o->n_gb_defaults ? o->gb_defaults[k] : o->gb_user[k - o->n_gb_defaults];
+        snprintf(buf + strlen(buf), n - strlen(buf), "%s%s", k ? " " : "", f);
+    }
+}
+
+/* Split a recorded flag string into argv[1..] (in place). */
+static int split_words(char *s, char **argv, int max)
+{
+    int n = 1;
+    argv[0] = "tiedseq";
+    for (char *save = NULL, *t = strtok_r(s, " ", &save); t && n < max; t = strtok_r(NULL, " ", &save))
+        argv[n++] = t;
+    return n;
+}
+
+static bool file_exists(const char *dir, const char *name)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
+typedef struct run_ctx {
+    const ts_run_opts *o;
+    const char *dir;
+    char run_id[96], flags[2048], peak_path[4200];
+    char *gb_argv[128];
+    int gb_argc;
+    ts_peak peak;
+    bool have_peak;
+    uint64_t seed;
+} run_ctx;
+
+/* --resume DIR: the recorded definition, the same plan, GB flags and seed. */
+static int resume_setup(run_ctx *r, ts_plan_pts *pl, ts_err *e)
+{
+    const ts_run_opts *o = r->o;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/sweep.txt", o->resume_dir);
+    if (access(path, F_OK) != 0)
+        return ts_fail(e, "--resume %s: no sweep.txt there (not a sweep folder)", o->resume_dir);
+    ts_sweep_def def;
+    ts_plan_pts rec = {0};
+    if (ts_sweep_def_read(path, &def, &rec, e))
+        return ts_plan_free(&rec), -1;
+    int rc = 0;
+    char mine[2048];
+    join_flags(o, mine, sizeof mine);
+    if (pl->n && ts_plan_same(pl, &rec, e))
+        rc = ts_fail(e, "--resume %s: a different sweep: %s", o->resume_dir, e->msg);
+    else if (o->n_gb_user && strcmp(mine, def.gbench))
+        rc = ts_fail(e, "--resume %s: Google Benchmark flags differ from the recorded '%s'", o->resume_dir,
+                     def.gbench);
+    else if (o->seed_given && o->seed != def.seed)
+        rc = ts_fail(e, "--resume %s: --seed %llu differs from the recorded %llu", o->resume_dir,
+                     (unsigned long long)o->seed, (unsigned long long)def.seed);
+    if (rc)
+        return ts_plan_free(&rec), -1;
+    if (!pl->n) { /* no axes: the recorded plan */
+        ts_plan_free(pl);
+        *pl = rec;
+    } else {
+        ts_plan_free(&rec);
+    }
+    snprintf(r->run_id, sizeof r->run_id, "%s", def.run_id);
+    snprintf(r->flags, sizeof r->flags, "%s", def.gbench);
+    r->seed = def.seed;
+    return 0;
+}
+
+/* --peak FILE, else DIR/peak.json, else measure (and save into DIR). */
+static void peak_setup(run_ctx *r)
+{
+    const ts_run_opts *o = r->o;
+    ts_err e;
+    char dirpeak[4200] = "";
+    if (r->dir)
+        snprintf(dirpeak, sizeof dirpeak, "%s/peak.json", r->dir);
+    if (o->peak_file) {
+        r->have_peak = ts_peak_load(o->peak_file, &r->peak, &e) == 0;
+        snprintf(r->peak_path, sizeof r->peak_path, "%s", o->peak_file);
+    } else if (*dirpeak && access(dirpeak, F_OK) == 0) {
+        r->have_peak = ts_peak_load(dirpeak, &r->peak, &e) == 0;
+        snprintf(r->peak_path, sizeof r->peak_path, "%s", dirpeak);
+    } else if (o->measure_peak && r->dir) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        fprintf(stderr, "tiedseq %s: measuring this machine's peak (tiedseq peak; --peak FILE skips it)\n",
+                o->cmd);
+        r->have_peak = ts_peak_measure(&r->peak, n > 0 ? (int)n : 1, 3.0, &e) == 0;
+    } else {
+        return;
+    }
+    if (!r->have_peak) {
+        fprintf(stderr, "tiedseq %s: warning: no peak (%s): peak_frac and bw_frac stay empty\n", o->cmd, e.msg);
+        return;
+    }
+    /* the results folder keeps its own copy */
+    if (*dirpeak && access(dirpeak, F_OK) != 0) {
+        if (ts_peak_save(&r->peak, dirpeak, &e))
+            fprintf(stderr, "tiedseq %s: warning: %s\n", o->cmd, e.msg);
+        else
+            snprintf(r->peak_path, sizeof r->peak_path, "%s", dirpeak);
+    }
+}
+
+/* A fresh results folder: refuse one that holds a run, then create it. */
+static int fresh_setup(run_ctx *r, ts_err *e)
+{
+    const char *d = r->dir;
+    if (file_exists(d, "points.csv") || file_exists(d, "sweep.txt"))
+        return ts_fail(e, "%s already holds a run (points.csv); use --resume %s or another --out", d, d);
+    return ts_results_dir_prepare(d, e);
+}
+
+static int write_definition(run_ctx *r, const ts_plan_pts *pl, ts_err *e)
+{
+    char path[4200];
+    ts_sweep_def def;
+    memset(&def, 0, sizeof def);
+    snprintf(def.run_id, sizeof def.run_id, "%s", r->run_id);
+    snprintf(def.gbench, sizeof def.gbench, "%s", r->flags);
+    def.seed = r->seed;
+    snprintf(path, sizeof path, "%s/sweep.txt", r->dir);
+    if (ts_sweep_def_write(path, &def, pl, e))
+        return -1;
+    ts_meta_info mi = {.run_id = r->run_id, .argc = r->o->argc, .argv = r->o->argv,
+                       .peak_path = *r->peak_path ? r->peak_path : NULL, .gbench_args = r->flags,
+                       .sets = r->o->sets, .nsets = r->o->nsets, .plan = pl, .seed = r->seed};
+    snprintf(path, sizeof path, "%s/meta.json", r->dir);
+    return ts_meta_write(path, &mi, e);
+}
+
+static int finish(run_ctx *r, const ts_drive *d, int rc, const ts_err *e)
+{
+    const char *cmd = r->o->cmd;
+    if (rc) {
+        ts_cli_error(cmd, "%s", e->msg);
+        return TS_EXIT_USAGE;
+    }
+    fprintf(stderr, "tiedseq %s: %zu ok, %zu fail, %zu skipped, %zu error, %zu noisy (cv > 5%%)%s%s%s\n", cmd,
+            d->n_ok, d->n_fail, d->n_skipped, d->n_error, d->n_noisy, r->dir ? " -> " : "",
+            r->dir ? r->dir : "", r->dir ? "/points.csv" : "");
+    if (ts_bench_interrupted()) {
+        fprintf(stderr, "tiedseq %s: interrupted with %zu points left%s%s\n", cmd, d->n_left,
+                r->dir ? "; finish with: tiedseq sweep --resume " : "", r->dir ? r->dir : "");
+        return 130;
+    }
+    return d->n_fail || d->n_error ? TS_EXIT_FAIL : 0;
+}
+
+int ts_run_plan(ts_plan_pts *pl, const ts_run_opts *o)
+{
+    run_ctx r;
+    memset(&r, 0, sizeof r);
+    r.o = o;
+    r.seed = o->seed;
+    ts_err e = {{0}};
+    int rc = 0;
+    if (o->resume_dir) {
+        r.dir = o->resume_dir;
+        rc = resume_setup(&r, pl, &e);
+    } else {
+        r.dir = o->out_dir;
+        if (o->run_id)
+            snprintf(r.run_id, sizeof r.run_id, "%s", o->run_id);
+        else
+            ts_make_run_id(r.run_id, sizeof r.run_id);
+        join_flags(o, r.flags, sizeof r.flags);
+    }
+    char flags_copy[2048];
+    snprintf(flags_copy, sizeof flags_copy, "%s", r.flags);
+    r.gb_argc = split_words(flags_copy, r.gb_argv, 127);
+    if (!rc && !pl->n)
+        rc = ts_fail(&e, "nothing to run");
+    if (!rc)
+        rc = ts_bench_check_flags(r.gb_argc, r.gb_argv, &e);
+    if (!rc && r.dir && !o->resume_dir)
+        rc = fresh_setup(&r, &e);
+    else if (!rc && r.dir)
+        rc = ts_results_dir_prepare(r.dir, &e);
+    size_t n_done = 0;
+    if (!rc && o->resume_dir) {
+        char csv[4200];
+        snprintf(csv, sizeof csv, "%s/points.csv", r.dir);
+        rc = ts_csv_resume(csv, pl, &n_done, &e);
+    }
+    if (rc) {
+        ts_cli_error(o->cmd, "%s", e.msg);
+        return TS_EXIT_USAGE;
+    }
+    peak_setup(&r);
+    if (r.dir && !o->resume_dir && write_definition(&r, pl, &e)) {
+        ts_cli_error(o->cmd, "%s", e.msg);
+        return TS_EXIT_USAGE;
+    }
+    if (o->resume_dir)
+        fprintf(stderr, "tiedseq %s: resuming %s: %zu of %zu points already done\n", o->cmd, r.dir, n_done,
+                pl->n);
+    ts_drive d = {.cmd = o->cmd, .out_dir = r.dir, .run_id = r.run_id,
+                  .peak = r.have_peak ? &r.peak : NULL, .plain_progress = o->plain_progress};
+    d.bench = (ts_bench_cfg){.seed = r.seed, .peak = d.peak, .gb_argc = r.gb_argc, .gb_argv = r.gb_argv};
+    ts_bench_catch_signals();
+    rc = ts_bench_drive(pl, &d, &e);
+    return finish(&r, &d, rc, &e);
+}
+
+/* ---- the command ---- */
+
+typedef struct sweep_args {
+    axes a;
+    bool full, have_threads;
+    const char *variants, *out, *resume, *peak;
+    const char *sets[32];
+    size_t nsets;
+    ts_problem_list probs;
+    uint64_t seed;
+    bool seed_given;
+} sweep_args;
+
+static int int_axis(const char *opt, const char *s, int64_t *v, size_t *n, ts_err *e)
+{
+    return ts_parse_int_list(opt, s, v, MAXV, n, e);
+}
+
+/* Returns 0, 1 for --help, -1 on error. */
+static int parse_sweep(int argc, char **argv, sweep_args *s, axes *given, ts_err *e)
+{
+    static const struct option opts[] = {
+        {"cells", required_argument, 0, 'c'},  {"batch", required_argument, 0, 'b'},
+        {"hidden", required_argument, 0, 'H'}, {"input", required_argument, 0, 'i'},
+        {"enc", required_argument, 0, 'E'},    {"dec", required_argument, 0, 'D'},
+        {"feed", required_argument, 0, 'f'},   {"vocab", required_argument, 0, 'V'},
+        {"threads", required_argument, 0, 't'}, {"variants", required_argument, 0, 'v'},
+        {"set", required_argument, 0, 's'},    {"problem", required_argument, 0, 'p'},
+        {"full", no_argument, 0, 'F'},         {"out", required_argument, 0, 'o'},
+        {"resume", required_argument, 0, 'r'}, {"peak", required_argument, 0, 'k'},
+        {"seed", required_argument, 0, 'S'},   {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    int c, rc = 0;
+    optind = 0;
+    opterr = 0;
+    /* given: which axes were named (bit per option letter kept in `any`) */
+    while (!rc && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': rc = parse_cells(optarg, given, e), given->any = true; break;
+        case 'b': rc = int_axis("--batch", optarg, given->B, &given->nB, e), given->any = true; break;
+        case 'H': rc = int_axis("--hidden", optarg, given->H, &given->nH, e), given->any = true; break;
+        case 'i': rc = int_axis("--input", optarg, given->I, &given->nI, e), given->any = true; break;
+        case 'E': rc = int_axis("--enc", optarg, given->E, &given->nE, e), given->any = true; break;
+        case 'D': rc = int_axis("--dec", optarg, given->D, &given->nD, e), given->any = true; break;
+        case 'f': rc = parse_feed(optarg, given, e), given->any = true; break;
+        case 'V': rc = int_axis("--vocab", optarg, given->V, &given->nV, e), given->any = true; break;
+        case 't': rc = int_axis("--threads", optarg, given->T, &given->nT, e); s->have_threads = true; break;
+        case 'v': s->variants = optarg; break;
+        case 's':
+            if (s->nsets == 32)
+                rc = ts_fail(e, "more than 32 --set options");
+            else
+                s->sets[s->nsets++] = optarg, rc = ts_plist_load_set(&s->probs, optarg, e);
+            break;
+        case 'p': rc = ts_plist_parse(&s->probs, optarg, e); break;
+        case 'F': s->full = true; break;
+        case 'o': s->out = optarg; break;
+        case 'r': s->resume = optarg; break;
+        case 'k': s->peak = optarg; break;
+        case 'S': rc = ts_parse_u64("--seed", optarg, &s->seed, e), s->seed_given = true; break;
+        case 'h': return 1;
+        default:
+            rc = ts_fail(e, "unknown or incomplete option '%s' (tiedseq sweep --help)", argv[optind - 1]);
+        }
+    }
+    if (!rc && optind < argc)
+        rc = ts_fail(e, "unexpected argument '%s'", argv[optind]);
+    if (!rc && s->out && s->resume)
+        rc = ts_fail(e, "--out and --resume both given: --resume DIR writes into DIR");
+    return rc;
+}
+
+/* Merge the axes given on the command line over the defaults (or --full). */
+static void merge_axes(axes *a, const axes *g, bool full)
+{
+    axes_defaults(a);
+    if (full)
+        axes_full(a);
+#define TAKE(arr, cnt) \
+    if (g->cnt)        \
+        memcpy(a->arr, g->arr, g->cnt * sizeof a->arr[0]), a->cnt = g->cnt;
+    TAKE(cells, ncells) TAKE(B, nB) TAKE(H, nH) TAKE(I, nI) TAKE(E, nE) TAKE(D, nD) TAKE(V, nV) TAKE(T, nT)
+#undef TAKE
+    if (g->teacher || g->greedy)
+        a->teacher = g->teacher, a->greedy = g->greedy;
+}
+
+/* Problems and thread counts of the sweep; an empty plan with --resume and no axes. */
+static int sweep_plan(sweep_args *s, const axes *given, ts_plan_pts *pl, ts_err *e)
+{
+    axes *a = calloc(1, sizeof *a);
+    if (!a)
+        return ts_fail(e, "out of memory");
+    merge_axes(a, given, s->full);
+    int rc = 0;
+    bool grid = given->any || s->full;
+    if (s->resume && !grid && !s->probs.n && (s->variants || s->have_threads))
+        rc = ts_fail(e, "--resume DIR alone runs the recorded sweep; --variants/--threads need the "
+                        "sweep's axes or sets too");
+    if (grid && !rc)
+        rc = axes_expand(a, &s->probs, e);
+    else if (!rc && !s->probs.n && !s->resume)
+        rc = ts_plist_load_set(&s->probs, "default", e), s->sets[s->nsets++] = "default";
+    const ts_variant *vars[256];
+    size_t nv = 0;
+    if (!rc)
+        rc = ts_variants_select(s->variants, vars, &nv, e);
+    int threads[MAXV];
+    size_t nt = (grid || s->have_threads) ? a->nT : 0;
+    for (size_t k = 0; k < nt; k++)
+        threads[k] = a->T[k] > TS_MAX_THREADS ? TS_MAX_THREADS + 1 : (int)a->T[k];
+    if (!rc && nt == 0 && grid)
+        threads[0] = 1, nt = 1;
+    if (!rc && s->probs.n)
+        rc = ts_plan_build(pl, &s->probs, threads, nt, vars, nv, e);
+    free(a);
+    return rc;
+}
+
+int ts_cmd_sweep(int argc, char **argv)
+{
+    if (!ts_bench_available()) {
+        ts_cli_error("sweep", "built without Google Benchmark (apt-get install libbenchmark-dev, rebuild)");
+        return TS_EXIT_USAGE;
+    }
+    char **own = calloc((size_t)argc + 1, sizeof *own), **gb = calloc((size_t)argc + 1, sizeof *gb);
+    sweep_args *s = calloc(1, sizeof *s);
+    axes *given = calloc(1, sizeof *given);
+    if (!own || !gb || !s || !given) {
+        ts_cli_error("sweep", "out of memory");
+        return TS_EXIT_USAGE;
+    }
+    int n_own, n_gb;
+    ts_split_gb_args(argc, argv, &n_own, own, &n_gb, gb);
+    s->seed = 42;
+    ts_err e = {{0}};
+    ts_plan_pts pl = {0};
+    int st = parse_sweep(n_own, own, s, given, &e);
+    if (st == 1) {
+        sweep_usage(stdout);
+    } else if (st == 0) {
+        st = sweep_plan(s, given, &pl, &e);
+    }
+    int code = 0;
+    if (st < 0) {
+        ts_cli_error("sweep", "%s", e.msg);
+        code = TS_EXIT_USAGE;
+    } else if (st == 0) {
+        char out[512], min_time[64], id[96];
+        ts_make_run_id(id, sizeof id);
+        snprintf(out, sizeof out, "results/%s", id);
+        ts_bench_min_time_flag(0.05, min_time, sizeof min_time);
+        ts_run_opts o = {.cmd = "sweep", .run_id = id, .argc = argc, .argv = argv,
+                         .out_dir = s->out ? s->out : out, .resume_dir = s->resume,
+                         .peak_file = s->peak, .measure_peak = true,
+                         .gb_defaults = {min_time, "--benchmark_repetitions=3"}, .n_gb_defaults = 2,
+                         .gb_user = gb, .n_gb_user = n_gb, .seed = s->seed, .seed_given = s->seed_given,
+                         .sets = s->sets, .nsets = s->nsets, .plain_progress = true};
+        code = ts_run_plan(&pl, &o);
+    }
+    ts_plan_free(&pl);
+    ts_plist_free(&s->probs);
+    free(own), free(gb), free(s), free(given);
+    return code;
+}

@@ -1,0 +1,641 @@
+/* The results folder: points.csv rows, resume, sweep.txt, meta.json (results.h). */
+#include "results.h"
+
+#include "../kernels/cpu.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#if TS_HAVE_ONEDNN
+#include <oneapi/dnnl/dnnl.h>
+#endif
+#if TS_HAVE_GBENCH
+#include "gbench.h"
+#endif
+
+/* Copy a string into a fixed field, cut to fit. */
+static void str_copy(char *dst, size_t n, const char *src)
+{
+    size_t k = strnlen(src, n - 1);
+    memcpy(dst, src, k);
+    dst[k] = '\0';
+}
+
+/* ---- derived numbers and the CSV row ---- */
+
+void ts_point_metrics(const ts_point *pt, const ts_peak *peak, ts_metrics *m)
+{
+    const ts_problem *p = &pt->p;
+    m->gflops_median = m->gflops_best = m->us_per_step = NAN;
+    m->peak_frac = m->bw_frac = m->wgbps = NAN;
+    if (pt->status != TS_PT_OK || !(pt->median_s > 0))
+        return;
+    double steps = (double)(p->E + p->D), flops = ts_flops_total(p), rb = ts_recurrent_bytes(p);
+    double step_s = pt->median_s / steps;
+    m->gflops_median = flops / pt->median_s * 1e-9;
+    m->gflops_best = pt->min_s > 0 ? flops / pt->min_s * 1e-9 : NAN;
+    m->us_per_step = step_s * 1e6;
+    m->wgbps = rb / step_s * 1e-9;
+    if (!peak)
+        return;
+    double pg = ts_peak_gflops(peak, p->threads), bw = ts_peak_bandwidth(peak, rb, p->threads);
+    if (pg > 0)
+        m->peak_frac = m->gflops_median / pg;
+    if (bw > 0) /* time to stream the recurrent weights once at the roof, over the step's time */
+        m->bw_frac = rb / (bw * 1e9) / step_s;
+}
+
+/* A growable string. */
+typedef struct sbuf {
+    char *p;
+    size_t n, cap;
+    bool oom;
+} sbuf;
+
+static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(sbuf *b, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        size_t room = b->cap - b->n;
+        int k = b->p ? vsnprintf(b->p + b->n, room, fmt, ap) : -1;
+        va_end(ap);
+        if (k >= 0 && (size_t)k < room) {
+            b->n += (size_t)k;
+            return;
+        }
+        size_t cap = b->cap ? 2 * b->cap : 4096;
+        while (k >= 0 && cap < b->n + (size_t)k + 1)
+            cap *= 2;
+        char *np = realloc(b->p, cap);
+        if (!np) {
+            b->oom = true;
+            return;
+        }
+        b->p = np, b->cap = cap;
+    }
+}
+
+/* ",%.6g", or "," alone for no value */
+static void sb_num(sbuf *b, double x)
+{
+    if (isfinite(x))
+        sb_printf(b, ",%.6g", x);
+    else
+        sb_printf(b, ",");
+}
+
+int ts_csv_format_row(const char *run_id, const ts_point *pt, const ts_peak *peak, char *buf, size_t n)
+{
+    const ts_problem *p = &pt->p;
+    ts_metrics m;
+    ts_point_metrics(pt, peak, &m);
+    bool ok = pt->status == TS_PT_OK;
+    sbuf b = {0};
+    sb_printf(&b, "%s,%s,%s,%s,%lld,%lld,%lld,%lld,%lld,%s,%lld,%d,%s", run_id, pt->var->name, pt->desc,
+              ts_cell_name(p->cell), (long long)p->B, (long long)p->I, (long long)p->H, (long long)p->E,
+              (long long)p->D, ts_feed_name(p->feed), (long long)p->V, p->threads,
+              ts_pt_status_name(pt->status));
+    if (ok)
+        sb_printf(&b, ",%lld", (long long)pt->reps);
+    else
+        sb_printf(&b, ",");
+    double t[4] = {pt->median_s * 1e6, pt->min_s * 1e6, pt->mean_s * 1e6, pt->cv};
+    for (int k = 0; k < 4; k++)
+        sb_num(&b, ok ? t[k] : NAN);
+    double d[6] = {m.gflops_median, m.gflops_best, m.us_per_step, m.peak_frac, m.bw_frac, m.wgbps};
+    for (int k = 0; k < 6; k++)
+        sb_num(&b, d[k]);
+    sb_num(&b, pt->max_abs);
+    sb_num(&b, pt->tol);
+    sb_printf(&b, ",\"");
+    for (const char *c = pt->label; *c; c++) /* the only quoted field: "" escapes a quote */
+        if (*c == '"')
+            sb_printf(&b, "\"\"");
+        else
+            sb_printf(&b, "%c", *c == '\n' || *c == '\r' ? ' ' : *c);
+    sb_printf(&b, "\"\n");
+    int len = -1;
+    if (!b.oom && b.n < n) {
+        memcpy(buf, b.p, b.n + 1);
+        len = (int)b.n;
+    }
+    free(b.p);
+    return len;
+}
+
+/* ---- points.csv ---- */
+
+int ts_csv_open(ts_csv *c, const char *path, ts_err *e)
+{
+    c->fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0644);
+    if (c->fd < 0)
+        return ts_fail(e, "cannot open %s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(c->fd, &st) == 0 && st.st_size == 0 && ts_csv_append(c, TS_CSV_HEADER "\n", e)) {
+        ts_csv_close(c);
+        return -1;
+    }
+    return 0;
+}
+
+int ts_csv_append(ts_csv *c, const char *line, ts_err *e)
+{
+    /* one write() of a whole line: a killed process leaves whole lines only */
+    size_t len = strlen(line);
+    ssize_t k;
+    do
+        k = write(c->fd, line, len);
+    while (k < 0 && errno == EINTR);
+    if (k != (ssize_t)len)
+        return ts_fail(e, "points.csv: write failed: %s", k < 0 ? strerror(errno) : "short write");
+    return 0;
+}
+
+void ts_csv_close(ts_csv *c)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+}
+
+char *ts_read_file(const char *path, size_t *len, ts_err *e)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return ts_fail(e, "cannot open %s: %s", path, strerror(errno)), NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap + 1);
+    size_t k;
+    while (buf && (k = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += k;
+        if (n == cap) {
+            char *nb = realloc(buf, 2 * cap + 1);
+            if (!nb)
+                free(buf);
+            buf = nb, cap *= 2;
+        }
+    }
+    bool bad = ferror(f);
+    fclose(f);
+    if (!buf || bad) {
+        free(buf);
+        return ts_fail(e, "cannot read %s", path), NULL;
+    }
+    buf[n] = '\0';
+    if (len)
+        *len = n;
+    return buf;
+}
+
+int ts_write_file_atomic(const char *path, const char *data, size_t len, ts_err *e)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return ts_fail(e, "cannot write %s: %s", tmp, strerror(errno));
+    bool ok = fwrite(data, 1, len, f) == len;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        int err = errno;
+        remove(tmp);
+        return ts_fail(e, "cannot write %s: %s", path, strerror(err));
+    }
+    return 0;
+}
+
+/* Split the first `max` comma-separated fields of a row in place (the quoted
+ * label is the last field and is not needed here). */
+static int split_fields(char *line, char **f, int max)
+{
+    int n = 0;
+    for (char *s = line; n < max;) {
+        f[n++] = s;
+        char *c = strchr(s, ',');
+        if (!c)
+            break;
+        *c = '\0';
+        s = c + 1;
+    }
+    return n;
+}
+
+static ts_point *plan_find(ts_plan_pts *pl, const char *variant, const char *desc)
+{
+    for (size_t k = 0; k < pl->n; k++)
+        if (!strcmp(pl->pts[k].var->name, variant) && !strcmp(pl->pts[k].desc, desc))
+            return &pl->pts[k];
+    return NULL;
+}
+
+/* Is this row finished work?  Then mark its point done. */
+static bool keep_row(const char *line, ts_plan_pts *pl, size_t *n_done)
+{
+    char copy[2048], *f[14];
+    str_copy(copy, sizeof copy, line);
+    if (split_fields(copy, f, 14) < 14)
+        return false;
+    int st = ts_pt_status_parse(f[12]);
+    if (st != TS_PT_OK && st != TS_PT_FAIL && st != TS_PT_SKIPPED)
+        return false; /* error rows are measured again */
+    ts_point *pt = plan_find(pl, f[1], f[2]);
+    if (pt && pt->status != TS_PT_TODO)
+        return false; /* a duplicate */
+    if (pt) {
+        pt->status = (ts_pt_status)st;
+        (*n_done)++;
+    }
+    return true;
+}
+
+int ts_csv_resume(const char *path, ts_plan_pts *pl, size_t *n_done, ts_err *e)
+{
+    *n_done = 0;
+    if (access(path, F_OK) != 0)
+        return 0;
+    size_t len;
+    char *text = ts_read_file(path, &len, e);
+    if (!text)
+        return -1;
+    const size_t hlen = strlen(TS_CSV_HEADER);
+    if (len && (strncmp(text, TS_CSV_HEADER, hlen) || text[hlen] != '\n')) {
+        free(text);
+        return ts_fail(e, "%s: not a tiedseq points.csv (its header differs)", path);
+    }
+    sbuf out = {0};
+    sb_printf(&out, "%s\n", TS_CSV_HEADER);
+    bool changed = len == 0;
+    char *s = len ? text + hlen + 1 : text;
+    while (*s) {
+        char *nl = strchr(s, '\n');
+        if (!nl) { /* cut short by a kill */
+            changed = true;
+            break;
+        }
+        *nl = '\0';
+        if (keep_row(s, pl, n_done))
+            sb_printf(&out, "%s\n", s);
+        else
+            changed = true;
+        s = nl + 1;
+    }
+    int rc = out.oom ? ts_fail(e, "out of memory reading %s", path) : 0;
+    if (!rc && changed)
+        rc = ts_write_file_atomic(path, out.p, out.n, e);
+    free(out.p);
+    free(text);
+    return rc;
+}
+
+/* ---- sweep.txt ---- */
+
+#define SWEEP_MAGIC "tiedseq-sweep 1"
+
+int ts_sweep_def_write(const char *path, const ts_sweep_def *d, const ts_plan_pts *pl, ts_err *e)
+{
+    sbuf b = {0};
+    sb_printf(&b, "%s\n# The sweep's definition: `tiedseq sweep --resume DIR` runs the points below\n"
+                  "# that points.csv does not hold yet, and refuses a different definition.\n",
+              SWEEP_MAGIC);
+    sb_printf(&b, "run_id %s\nseed %llu\ngbench %s\n", d->run_id, (unsigned long long)d->seed, d->gbench);
+    for (size_t k = 0; k < pl->n; k++)
+        sb_printf(&b, "point %s %s\n", pl->pts[k].var->name, pl->pts[k].desc);
+    int rc = b.oom ? ts_fail(e, "out of memory") : ts_write_file_atomic(path, b.p, b.n, e);
+    free(b.p);
+    return rc;
+}
+
+static int def_line(char *line, const char *path, int lineno, ts_sweep_def *d, ts_plan_pts *pl, ts_err *e)
+{
+    char *val = strchr(line, ' ');
+    if (!val)
+        return ts_fail(e, "%s:%d: malformed line '%s'", path, lineno, line);
+    *val++ = '\0';
+    if (!strcmp(line, "run_id")) {
+        str_copy(d->run_id, sizeof d->run_id, val);
+    } else if (!strcmp(line, "seed")) {
+        ts_err pe;
+        if (ts_parse_u64("seed", val, &d->seed, &pe))
+            return ts_fail(e, "%s:%d: %s", path, lineno, pe.msg);
+    } else if (!strcmp(line, "gbench")) {
+        str_copy(d->gbench, sizeof d->gbench, val);
+    } else if (!strcmp(line, "point")) {
+        char *desc = strchr(val, ' ');
+        if (!desc)
+            return ts_fail(e, "%s:%d: malformed point", path, lineno);
+        *desc++ = '\0';
+        const ts_variant *v = ts_variant_find(val);
+        ts_problem p;
+        ts_err pe;
+        if (!v)
+            return ts_fail(e, "%s:%d: variant '%s' is not in this build", path, lineno, val);
+        if (ts_problem_parse(desc, &p, &pe))
+            return ts_fail(e, "%s:%d: %s", path, lineno, pe.msg);
+        return ts_plan_add(pl, v, &p, e);
+    } else {
+        return ts_fail(e, "%s:%d: unknown key '%s'", path, lineno, line);
+    }
+    return 0;
+}
+
+int ts_sweep_def_read(const char *path, ts_sweep_def *d, ts_plan_pts *pl, ts_err *e)
+{
+    memset(d, 0, sizeof *d);
+    char *text = ts_read_file(path, NULL, e);
+    if (!text)
+        return -1;
+    int rc = strncmp(text, SWEEP_MAGIC "\n", strlen(SWEEP_MAGIC) + 1)
+                 ? ts_fail(e, "%s: not a tiedseq sweep definition", path)
+                 : 0;
+    int lineno = 0;
+    for (char *s = text; !rc && *s;) {
+        char *nl = strchr(s, '\n'), *next = nl ? nl + 1 : s + strlen(s);
+        if (nl)
+            *nl = '\0';
+        lineno++;
+        if (lineno > 1 && *s && *s != '#')
+            rc = def_line(s, path, lineno, d, pl, e);
+        s = next;
+    }
+    free(text);
+    if (!rc && !*d->run_id)
+        rc = ts_fail(e, "%s: no run_id", path);
+    return rc ? rc : ts_plan_group(pl, e);
+}
+
+int ts_plan_same(const ts_plan_pts *a, const ts_plan_pts *b, ts_err *e)
+{
+    for (size_t k = 0; k < a->n; k++)
+        if (!plan_find((ts_plan_pts *)b, a->pts[k].var->name, a->pts[k].desc))
+            return ts_fail(e, "point %s/%s is not in the recorded sweep", a->pts[k].var->name,
+                           a->pts[k].desc);
+    for (size_t k = 0; k < b->n; k++)
+        if (!plan_find((ts_plan_pts *)a, b->pts[k].var->name, b->pts[k].desc))
+            return ts_fail(e, "recorded point %s/%s is not in this sweep", b->pts[k].var->name,
+                           b->pts[k].desc);
+    return 0;
+}
+
+/* ---- meta.json ---- */
+
+int ts_json_string(char *buf, size_t n, const char *s)
+{
+    size_t k = strlen(buf);
+    int rc = 0;
+#define PUT(c) (k + 1 < n ? (void)(buf[k++] = (c)) : (void)(rc = -1))
+    PUT('"');
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if (*c == '"' || *c == '\\') {
+            PUT('\\');
+            PUT((char)*c);
+        } else if (*c < 0x20) {
+            char esc[8];
+            snprintf(esc, sizeof esc, "\\u%04x", *c);
+            for (char *x = esc; *x; x++)
+                PUT(*x);
+        } else {
+            PUT((char)*c);
+        }
+    }
+    PUT('"');
+#undef PUT
+    buf[k < n ? k : n - 1] = '\0';
+    return rc;
+}
+
+static void sb_json(sbuf *b, const char *s)
+{
+    char buf[8192] = "";
+    ts_json_string(buf, sizeof buf, s ? s : "");
+    sb_printf(b, "%s", buf);
+}
+
+/* One line of a command's output, or "unknown". */
+static void command_line(const char *cmd, char *buf, size_t n)
+{
+    snprintf(buf, n, "unknown");
+    FILE *f = popen(cmd, "r");
+    if (!f)
+        return;
+    char line[512];
+    if (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (*line)
+            str_copy(buf, n, line);
+    }
+    pclose(f);
+}
+
+static void cpu_flags(char *buf, size_t n)
+{
+    snprintf(buf, n, "unknown");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f)
+        return;
+    char line[8192];
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "flags", 5) && strchr(line, ':')) {
+            char *v = strchr(line, ':') + 1;
+            v += strspn(v, " \t");
+            v[strcspn(v, "\r\n")] = '\0';
+            str_copy(buf, n, v);
+            break;
+        }
+    fclose(f);
+}
+
+static void versions(char *onednn, size_t n1, char *gb, size_t n2)
+{
+    snprintf(onednn, n1, "none");
+#if TS_HAVE_ONEDNN
+    const dnnl_version_t *v = dnnl_version();
+    snprintf(onednn, n1, "%d.%d.%d (%s)", v->major, v->minor, v->patch, v->hash ? v->hash : "");
+#endif
+    snprintf(gb, n2, "none");
+#if TS_HAVE_GBENCH
+    snprintf(gb, n2, "%s", gbench_version());
+#endif
+}
+
+/* The command as typed, arguments quoted where the shell would need it. */
+static void sb_command(sbuf *b, int argc, char **argv)
+{
+    sbuf c = {0};
+    for (int k = 0; k < argc; k++) {
+        const char *a = argv[k];
+        bool plain = *a && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                                     "_./:,=+-@%") == strlen(a);
+        sb_printf(&c, k ? (plain ? " %s" : " '%s'") : (plain ? "%s" : "'%s'"), a);
+    }
+    sb_json(b, c.p ? c.p : "");
+    free(c.p);
+}
+
+static void sb_peak(sbuf *b, const char *path)
+{
+    ts_err e;
+    char *text = path ? ts_read_file(path, NULL, &e) : NULL;
+    size_t n = text ? strlen(text) : 0;
+    while (n && isspace((unsigned char)text[n - 1]))
+        text[--n] = '\0';
+    if (text && *text == '{')
+        sb_printf(b, "%s", text);
+    else
+        sb_printf(b, "null");
+    free(text);
+}
+
+static void sb_plan_lists(sbuf *b, const ts_plan_pts *pl)
+{
+    sb_printf(b, "  \"variants\": [");
+    const ts_variant *seen[256];
+    size_t ns = 0;
+    for (size_t k = 0; k < pl->n; k++) {
+        size_t j = 0;
+        while (j < ns && seen[j] != pl->pts[k].var)
+            j++;
+        if (j == ns && ns < 256) {
+            seen[ns++] = pl->pts[k].var;
+            sb_printf(b, "%s", ns > 1 ? ", " : "");
+            sb_json(b, pl->pts[k].var->name);
+        }
+    }
+    sb_printf(b, "],\n  \"threads\": [");
+    int last = 0;
+    for (int printed = 0;;) { /* distinct thread counts, ascending */
+        int next = 0;
+        for (size_t k = 0; k < pl->n; k++)
+            if (pl->pts[k].p.threads > last && (!next || pl->pts[k].p.threads < next))
+                next = pl->pts[k].p.threads;
+        if (!next)
+            break;
+        sb_printf(b, "%s%d", printed++ ? ", " : "", next);
+        last = next;
+    }
+    sb_printf(b, "],\n  \"points\": %zu,\n", pl->n);
+}
+
+int ts_meta_write(const char *path, const ts_meta_info *mi, ts_err *e)
+{
+    char date[64], git[128], model[256], isa[256], flags[4096], onednn[128], gb[64];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    command_line("git -C '" TS_SOURCE_DIR "' describe --always --dirty --abbrev=12 2>/dev/null", git,
+                 sizeof git);
+    ts_cpu_model(model, sizeof model);
+    ts_isa_names(ts_cpu_isa(), isa, sizeof isa);
+    cpu_flags(flags, sizeof flags);
+    versions(onednn, sizeof onednn, gb, sizeof gb);
+    sbuf b = {0};
+    sb_printf(&b, "{\n  \"run_id\": ");
+    sb_json(&b, mi->run_id);
+    sb_printf(&b, ",\n  \"date\": \"%s\",\n  \"git_rev\": ", date);
+    sb_json(&b, git);
+    sb_printf(&b, ",\n  \"command\": ");
+    sb_command(&b, mi->argc, mi->argv);
+    sb_printf(&b, ",\n  \"cpu\": {\"model\": ");
+    sb_json(&b, model);
+    sb_printf(&b, ", \"isa\": ");
+    sb_json(&b, isa);
+    sb_printf(&b, ", \"cores\": %ld, \"flags\": ", sysconf(_SC_NPROCESSORS_ONLN));
+    sb_json(&b, flags);
+    sb_printf(&b, "},\n  \"peak\": ");
+    sb_peak(&b, mi->peak_path);
+    sb_printf(&b, ",\n  \"compiler\": ");
+    sb_json(&b, TS_C_COMPILER);
+    sb_printf(&b, ",\n  \"cflags\": ");
+    sb_json(&b, TS_C_FLAGS);
+    sb_printf(&b, ",\n  \"gbench_version\": ");
+    sb_json(&b, gb);
+    sb_printf(&b, ",\n  \"gbench_args\": ");
+    sb_json(&b, mi->gbench_args ? mi->gbench_args : "");
+    sb_printf(&b, ",\n  \"onednn_version\": ");
+    sb_json(&b, onednn);
+    const char *omp[] = {"OMP_PROC_BIND", "OMP_PLACES", "OMP_NUM_THREADS", "OMP_WAIT_POLICY"};
+    sb_printf(&b, ",\n  \"omp\": {");
+    for (int k = 0; k < 4; k++) {
+        sb_printf(&b, "%s\"%s\": ", k ? ", " : "", omp[k]);
+        if (getenv(omp[k]))
+            sb_json(&b, getenv(omp[k]));
+        else
+            sb_printf(&b, "null");
+    }
+    sb_printf(&b, "},\n  \"seed\": %llu,\n  \"sets\": [", (unsigned long long)mi->seed);
+    for (size_t k = 0; k < mi->nsets; k++) {
+        sb_printf(&b, "%s", k ? ", " : "");
+        sb_json(&b, mi->sets[k]);
+    }
+    sb_printf(&b, "],\n");
+    sb_plan_lists(&b, mi->plan);
+    sb_printf(&b, "  \"columns\": \"%s\"\n}\n", TS_CSV_HEADER);
+    int rc = b.oom ? ts_fail(e, "out of memory") : ts_write_file_atomic(path, b.p, b.n, e);
+    free(b.p);
+    return rc;
+}
+
+/* ---- folders and names ---- */
+
+void ts_make_run_id(char *buf, size_t n)
+{
+    char host[256] = "host";
+    if (gethostname(host, sizeof host) != 0 || !*host)
+        snprintf(host, sizeof host, "host");
+    host[sizeof host - 1] = '\0';
+    host[strcspn(host, ".")] = '\0';
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char date[32];
+    strftime(date, sizeof date, "%Y%m%d-%H%M%S", &tm);
+    snprintf(buf, n, "%s-%s", date, host);
+}
+
+static int mkdir_p(const char *dir, ts_err *e)
+{
+    char path[4096];
+    if (strlen(dir) >= sizeof path)
+        return ts_fail(e, "results folder name too long");
+    str_copy(path, sizeof path, dir);
+    for (char *s = path + 1;; s++) {
+        char c = *s;
+        if (c != '/' && c != '\0')
+            continue;
+        *s = '\0';
+        struct stat st;
+        if (mkdir(path, 0755) != 0 && errno != EEXIST)
+            return ts_fail(e, "cannot create results folder %s: %s", path, strerror(errno));
+        if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+            return ts_fail(e, "cannot create results folder %s: %s", dir,
+                           "a path component is not a directory");
+        *s = c;
+        if (!c)
+            break;
+    }
+    return 0;
+}
+
+int ts_results_dir_prepare(const char *dir, ts_err *e)
+{
+    if (!dir || !*dir)
+        return ts_fail(e, "empty results folder name");
+    if (mkdir_p(dir, e))
+        return -1;
+    if (access(dir, W_OK | X_OK) != 0)
+        return ts_fail(e, "results folder %s is not writable: %s", dir, strerror(errno));
+    char gb[4200];
+    snprintf(gb, sizeof gb, "%s/gb", dir);
+    return mkdir_p(gb, e);
+}

@@ -1,0 +1,84 @@
+/* The results folder of a bench or sweep run (results/<run-id>/):
+ *   points.csv  tidy, one row per (variant, problem), appended a whole line per
+ *               write() as each point finishes, so a killed run leaves valid rows
+ *   meta.json   machine, software and run description (written atomically)
+ *   sweep.txt   the planned points, seed and GB flags: what --resume checks
+ *   peak.json   the measured machine limits (harness/peak.h)
+ *   gb/<chunk>.json  Google Benchmark's own JSON (compare.py loads it)
+ * The column set is a contract shared with compare, summary and the plots. */
+#ifndef TS_RESULTS_H
+#define TS_RESULTS_H
+#include "bench.h"
+#include "peak.h"
+
+#define TS_CSV_HEADER                                                                       \
+    "run_id,variant,problem,cell,B,I,H,E,D,feed,V,threads,status,reps,median_us,min_us,"    \
+    "mean_us,cv,gflops_median,gflops_best,us_per_step,peak_frac,bw_frac,wgbps,max_abs_err," \
+    "tol,label"
+
+/* Derived numbers of a timed point; NAN where there is no value. */
+typedef struct ts_metrics {
+    double gflops_median, gflops_best; /* ts_flops_total / median, / min */
+    double us_per_step;                /* median / (E+D) */
+    double peak_frac;                  /* gflops_median / ts_peak_gflops(threads) */
+    double bw_frac;                    /* recurrent-weight streaming time / measured time, per step */
+    double wgbps;                      /* recurrent bytes per step / time per step, GB/s */
+} ts_metrics;
+void ts_point_metrics(const ts_point *pt, const ts_peak *peak, ts_metrics *m);
+
+/* One CSV line (with '\n') of a finished point.  Returns its length or -1. */
+int ts_csv_format_row(const char *run_id, const ts_point *pt, const ts_peak *peak, char *buf,
+                      size_t n);
+
+/* points.csv, opened for appending; a new file gets the header. */
+typedef struct ts_csv {
+    int fd;
+} ts_csv;
+int ts_csv_open(ts_csv *c, const char *path, ts_err *e);
+int ts_csv_append(ts_csv *c, const char *line, ts_err *e); /* one write(): never half a line */
+void ts_csv_close(ts_csv *c);
+
+/* Resume: read `path` (absent = nothing done), mark the plan's points whose row
+ * has status ok/fail/skipped as done (the row's values are not reloaded), and
+ * rewrite the file without other rows (error, or a line cut short by a kill),
+ * atomically, so the re-run adds no duplicates.  *n_done = points marked. */
+int ts_csv_resume(const char *path, ts_plan_pts *pl, size_t *n_done, ts_err *e);
+
+/* sweep.txt: the sweep's definition. */
+typedef struct ts_sweep_def {
+    char run_id[96];
+    char gbench[2048];   /* the effective GB flags, space-separated */
+    uint64_t seed;
+} ts_sweep_def;
+int ts_sweep_def_write(const char *path, const ts_sweep_def *d, const ts_plan_pts *pl, ts_err *e);
+/* Reads the definition and its points (into an empty plan, grouped). */
+int ts_sweep_def_read(const char *path, ts_sweep_def *d, ts_plan_pts *pl, ts_err *e);
+/* 0 if both plans hold the same (variant, problem) set, else -1 naming one difference. */
+int ts_plan_same(const ts_plan_pts *a, const ts_plan_pts *b, ts_err *e);
+
+/* meta.json */
+typedef struct ts_meta_info {
+    const char *run_id;
+    int argc;            /* the command line, recorded as typed */
+    char **argv;
+    const char *peak_path; /* its contents go under "peak"; NULL/unreadable = null */
+    const char *gbench_args;
+    const char *const *sets;
+    size_t nsets;
+    const ts_plan_pts *plan; /* variants and thread counts */
+    uint64_t seed;
+} ts_meta_info;
+int ts_meta_write(const char *path, const ts_meta_info *mi, ts_err *e);
+
+/* "20250131-142501-host": UTC date and time, then the short host name. */
+void ts_make_run_id(char *buf, size_t n);
+/* mkdir -p dir and dir/gb; the folder must be writable. */
+int ts_results_dir_prepare(const char *dir, ts_err *e);
+/* Write a whole file atomically (path.tmp, then rename). */
+int ts_write_file_atomic(const char *path, const char *data, size_t len, ts_err *e);
+/* Read a whole (small) file; NULL with e on failure.  free() the result. */
+char *ts_read_file(const char *path, size_t *len, ts_err *e);
+/* Append s to buf as a JSON string literal (with quotes); returns 0 or -1 if full. */
+int ts_json_string(char *buf, size_t n, const char *s);
+
+#endif
