@@ -36,6 +36,9 @@ set border lc rgb '#444444'
 
 vname(i) = word(variants, i + 0)
 ok(i) = strcol("status") eq 'ok' && strcol("variant") eq vname(i)
+# descriptor fields without a column (":fb0") follow ":t<threads>"; see plan.awk extra()
+tail_after(s, t) = s[strstrt(s, ':t'.t) + 2 + strlen(t):]
+extra(dummy) = tail_after(strcol("problem"), strcol("threads"))
 
 # Panel q of a rows x cols grid, laid out in pixels so every size looks alike:
 # 78 px left of each plot for the y axis, 30 above for its title, 58 below for

@@ -64,6 +64,7 @@ NR == 1 {
     R_B[n] = f("B"); R_I[n] = f("I"); R_H[n] = f("H"); R_E[n] = f("E"); R_D[n] = f("D")
     R_feed[n] = f("feed"); R_V[n] = f("V"); R_t[n] = f("threads")
     R_med[n] = f("median_us") + 0; R_gf[n] = f("gflops_median") + 0
+    R_x[n] = extra(R_prob[n], R_t[n])
     if (!(R_cell[n] in cidx)) { cidx[R_cell[n]] = ++ncell; CNAME[ncell] = R_cell[n] }
     if (!((R_t[n] + 0) in tseen)) { tseen[R_t[n] + 0] = 1; TLIST[++nt] = R_t[n] + 0 }
 }
@@ -102,7 +103,13 @@ function parse_peaks(    m, i, kv, a, lv) {
     for (i = 1; i <= m; i++) { split(a[i], kv, "="); split(kv[1], lv, ":"); BW[lv[1], lv[2] + 0] = kv[2] + 0; LEVELS[lv[1]] = 1 }
 }
 function peak_at(t) { t = clampt(t); return (t in PEAK) ? PEAK[t] : 0 }
-function feedtxt(r) { return R_feed[r] == "greedy" ? "greedy V=" R_V[r] : R_feed[r] }
+# Descriptor fields with no column of their own (":fb0" of an LSTM with forget_bias 0)
+# follow ":t<threads>" in the canonical descriptor; they join every panel key, and
+# the gnuplot scripts cut them out of strcol("problem") the same way (extra()).
+function extra(prob, t,    i) { i = index(prob, ":t" t); return substr(prob, i + 2 + length(t)) }
+function feedtxt(r) {
+    return (R_feed[r] == "greedy" ? "greedy V=" R_V[r] : R_feed[r]) (R_x[r] != "" ? ", " substr(R_x[r], 2) : "")
+}
 function tword(t) { return t + 0 == 1 ? "1 thread" : t " threads" }
 function panel_layout(np, cols) {
     if (cols == 0) cols = np <= 1 ? 1 : (np <= 4 ? 2 : 3)
@@ -143,12 +150,12 @@ function note_group(g, r) {
 }
 
 # ---- throughput vs batch: one panel per hidden size of one cell ----------------
-# key: cell:H:I:E:D:feed:V:threads
+# key: cell:H:I:E:D:feed:V:threads + extra
 
 function plan_batch(    r, g, h, np, i, nh, HL, best, P_key, P_title, P_vars, P_peak) {
     for (r = 1; r <= n; r++) {
         if (R_cell[r] != cell) continue
-        g = R_cell[r] ":" R_H[r] ":" R_I[r] ":" R_E[r] ":" R_D[r] ":" R_feed[r] ":" R_V[r] ":" R_t[r]
+        g = R_cell[r] ":" R_H[r] ":" R_I[r] ":" R_E[r] ":" R_D[r] ":" R_feed[r] ":" R_V[r] ":" R_t[r] R_x[r]
         note_group(g, r)
         if (!((g, R_B[r] + 0) in SEEN)) { SEEN[g, R_B[r] + 0] = 1; NX[g]++ }
         h = R_H[r] + 0
@@ -174,11 +181,11 @@ function plan_batch(    r, g, h, np, i, nh, HL, best, P_key, P_title, P_vars, P_
 }
 
 # ---- time vs sequence length: one series per cell, x = E+D ---------------------
-# key: cell:B:I:H:feed:V:threads
+# key: cell:B:I:H:feed:V:threads + extra
 
 function plan_seqlen(    r, g, c, i, m, np, best, P_key, P_title, P_vars, P_tics, XS, XL) {
     for (r = 1; r <= n; r++) {
-        g = R_cell[r] ":" R_B[r] ":" R_I[r] ":" R_H[r] ":" R_feed[r] ":" R_V[r] ":" R_t[r]
+        g = R_cell[r] ":" R_B[r] ":" R_I[r] ":" R_H[r] ":" R_feed[r] ":" R_V[r] ":" R_t[r] R_x[r]
         note_group(g, r)
         if (!((g, R_E[r] + R_D[r]) in SEEN)) { SEEN[g, R_E[r] + R_D[r]] = 1; NX[g]++ }
     }
@@ -205,12 +212,12 @@ function plan_seqlen(    r, g, c, i, m, np, best, P_key, P_title, P_vars, P_tics
 }
 
 # ---- thread scaling: one problem per cell, speed-up over its fewest threads -----
-# key: cell:B:I:H:E:D:feed:V
+# key: cell:B:I:H:E:D:feed:V + extra
 
 function plan_threads(    r, g, c, i, np, best, tmin, tics, t, s, P_key, P_title, P_vars, P_tmin, P_tics, BASE, TL, m) {
     if (nt < 2) skip("thread scaling: every row was measured at " tword(TLIST[1]) "; sweep two or more thread counts to draw it")
     for (r = 1; r <= n; r++) {
-        g = R_cell[r] ":" R_B[r] ":" R_I[r] ":" R_H[r] ":" R_E[r] ":" R_D[r] ":" R_feed[r] ":" R_V[r]
+        g = R_cell[r] ":" R_B[r] ":" R_I[r] ":" R_H[r] ":" R_E[r] ":" R_D[r] ":" R_feed[r] ":" R_V[r] R_x[r]
         note_group(g, r)
         if (!((g, R_t[r] + 0) in SEEN)) { SEEN[g, R_t[r] + 0] = 1; NX[g]++ }
         if (!((g, "tmin") in TMIN) || R_t[r] + 0 < TMIN[g, "tmin"]) TMIN[g, "tmin"] = R_t[r] + 0

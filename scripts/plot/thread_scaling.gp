@@ -6,26 +6,32 @@
 PW = 580; PH = 420; KW = 130
 figtitle = 'Thread scaling'
 load gpdir.'/common.gp'
-key(dummy) = strcol("cell").':'.strcol("B").':'.strcol("I").':'.strcol("H").':'.strcol("E").':'.strcol("D").':'.strcol("feed").':'.strcol("V")
+key(dummy) = strcol("cell").':'.strcol("B").':'.strcol("I").':'.strcol("H").':'.strcol("E").':'.strcol("D").':'.strcol("feed").':'.strcol("V").extra(0)
 sel(i, p) = ok(i) && key(0) eq P_key[p]
 nv = words(variants)
 base(i, p) = BASE[(p - 1) * nv + i]
 
 set xlabel 'threads'
-set offsets graph 0.04, graph 0.04, 0, 0
 do for [p = 1:nseries] {
     t0 = P_tmin[p]
     tl = P_tics[p]
     tmax = word(tl, words(tl)) + 0
-    set xrange [t0:tmax]
-    if (tmax / t0 >= 8) { set logscale x 2 } else { unset logscale x }
+    # a little room either side so the end points are not on the border
+    if (tmax / t0 >= 8) {
+        set logscale x 2
+        set xrange [t0 / 1.15:tmax * 1.15]
+    } else {
+        unset logscale x
+        set xrange [t0 - 0.05 * (tmax - t0):tmax + 0.05 * (tmax - t0)]
+    }
     set xtics ()
     do for [s in tl] { set xtics add (s s + 0) }
     q = 2 * p - 1
     eval PLACE
     set title P_title[p].': speed-up'
     set ylabel sprintf('speed-up over %d thread%s (×)', t0, t0 == 1 ? '' : 's')
-    set yrange [0:*]
+    # log-log when the thread counts span 8x or more: the ideal line stays straight
+    if (tmax / t0 >= 8) { set logscale y 2; set yrange [*:*]; set format y '%g' } else { unset logscale y; set yrange [0:*] }
     plot for [s in P_vars[p]] infile using (sel(s, p) ? column("threads") : NaN):(base(s + 0, p) / column("median_us")) \
              smooth unique with linespoints lt (s + 0) notitle, \
          x / t0 with lines ls 100 notitle, \
@@ -36,6 +42,7 @@ do for [p = 1:nseries] {
     eval PLACE
     set title P_title[p].': parallel efficiency'
     set ylabel sprintf('efficiency (speed-up × %d / threads)', t0)
+    unset logscale y
     set yrange [0:1.1]
     plot for [s in P_vars[p]] infile using (sel(s, p) ? column("threads") : NaN):(base(s + 0, p) / column("median_us") * t0 / column("threads")) \
              smooth unique with linespoints lt (s + 0) notitle, \

@@ -4,7 +4,7 @@
 PW = 560; PH = 420; KW = 150
 figtitle = sprintf('Throughput vs batch size: %s', cell)
 load gpdir.'/common.gp'
-key(dummy) = strcol("cell").':'.strcol("H").':'.strcol("I").':'.strcol("E").':'.strcol("D").':'.strcol("feed").':'.strcol("V").':'.strcol("threads")
+key(dummy) = strcol("cell").':'.strcol("H").':'.strcol("I").':'.strcol("E").':'.strcol("D").':'.strcol("feed").':'.strcol("V").':'.strcol("threads").extra(0)
 sel(i, p) = ok(i) && key(0) eq P_key[p]
 
 set logscale x 2

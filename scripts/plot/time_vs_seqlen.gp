@@ -5,7 +5,7 @@
 PW = 580; PH = 420; KW = 130
 figtitle = 'Time vs sequence length'
 load gpdir.'/common.gp'
-key(dummy) = strcol("cell").':'.strcol("B").':'.strcol("I").':'.strcol("H").':'.strcol("feed").':'.strcol("V").':'.strcol("threads")
+key(dummy) = strcol("cell").':'.strcol("B").':'.strcol("I").':'.strcol("H").':'.strcol("feed").':'.strcol("V").':'.strcol("threads").extra(0)
 sel(i, p) = ok(i) && key(0) eq P_key[p]
 steps(dummy) = column("E") + column("D")
 
