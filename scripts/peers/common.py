@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 
 import numpy as np
 
@@ -129,9 +130,6 @@ def recurrent_bytes(p):
 
 # ---- the machine's peak (harness/peak.h) ----
 
-LEVELS = ("L1", "L2", "L3", "DRAM")
-
-
 def load_peak(path):
     """peak.json as a dict, or None when the file is absent.  A corrupt file is an error."""
     if not os.path.exists(path):
@@ -146,28 +144,39 @@ def load_peak(path):
     return pk
 
 
-def _at_threads(table, threads, tmax):
-    """A per-thread-count table clamped to the measured range, as ts_peak_* do."""
-    t = max(1, min(threads, tmax))
-    v = table.get(str(t))
-    return float(v) if v else 0.0
+def _clamp(threads, pk):
+    tmax = max(1, min(int(pk["threads_max"]), 256))
+    return max(1, min(threads, tmax))
+
+
+def _at_threads(table, t):
+    """The value at t threads, or at the nearest smaller measured count (peak.c's at_or_below)."""
+    for k in range(t, 0, -1):
+        v = float(table.get(str(k)) or 0)
+        if v > 0:
+            return v
+    return 0.0
 
 
 def peak_gflops(pk, threads):
-    return _at_threads(pk["fma_gflops"]["best"], threads, int(pk["threads_max"]))
+    return _at_threads(pk["fma_gflops"]["best"], _clamp(threads, pk))
+
+
+def peak_level(pk, nbytes, threads):
+    """ts_peak_level: the per-thread share within L1 or L2, else the whole within L3, else DRAM."""
+    t = _clamp(threads, pk)
+    sizes = {k: float(v or 0) for k, v in pk.get("level_bytes", {}).items()}
+    for lvl in ("L1", "L2"):
+        if sizes.get(lvl, 0) > 0 and nbytes / t <= sizes[lvl]:
+            return lvl
+    if sizes.get("L3", 0) > 0 and nbytes <= sizes["L3"]:
+        return "L3"
+    return "DRAM"
 
 
 def peak_bandwidth(pk, nbytes, threads):
-    """Bandwidth of the level where nbytes, split over `threads` private caches, fits."""
-    tmax = int(pk["threads_max"])
-    t = max(1, min(threads, tmax))
-    sizes = pk.get("level_bytes", {})
-    for lvl in ("L1", "L2"):
-        if sizes.get(lvl) and nbytes / t <= float(sizes[lvl]):
-            return _at_threads(pk["bw_gbps"].get(lvl, {}), threads, tmax)
-    if sizes.get("L3") and nbytes <= float(sizes["L3"]):
-        return _at_threads(pk["bw_gbps"].get("L3", {}), threads, tmax)
-    return _at_threads(pk["bw_gbps"].get("DRAM", {}), threads, tmax)
+    """ts_peak_bandwidth: GB/s of the level where nbytes on `threads` threads fits."""
+    return _at_threads(pk["bw_gbps"].get(peak_level(pk, nbytes, threads), {}), _clamp(threads, pk))
 
 
 # ---- timing, the way the harness times (Google Benchmark repetitions) ----
@@ -407,6 +416,16 @@ def problems_from_args(args):
     return uniq
 
 
+def pending(peer, args, problems):
+    """The problems that have no row for `peer` yet (says which are skipped)."""
+    pts = Points(args.run_dir)
+    todo = [p for p in problems if not pts.has(peer, p)]
+    for p in problems:
+        if pts.has(peer, p):
+            print("%s %s: already in points.csv, skipped" % (peer, p))
+    return todo
+
+
 def run_peer(peer, args, problems, build, info):
     """For each problem not yet in points.csv: check on its small problem, then
     time.  peer: the variant name; build(p, weights, enc, dec) -> callable that
@@ -418,16 +437,19 @@ def run_peer(peer, args, problems, build, info):
     checked, errors = {}, 0
     for p in problems:
         if pts.has(peer, p):
-            print("%s %s: already in points.csv, skipped" % (peer, p))
             continue
         label, cell, no_check = info(p)
         try:
             fields = _check_and_time(peer, args, p, build, pts, pk, checked, label, cell, no_check)
         except PeerError as e:
-            fields = base_fields(pts.run_id, peer, p, "error", "%s; error: %s" % (label, e), cell)
+            msg = " ".join(str(e).split())
+            fields = base_fields(pts.run_id, peer, p, "error", "%s; error: %s" % (label, msg), cell)
         except Exception as e:  # the peer library's own failure: record it, go on
+            if os.environ.get("TS_PEER_DEBUG"):
+                traceback.print_exc()
+            msg = " ".join(str(e).split())[:300]  # one line: labels are single CSV fields
             fields = base_fields(pts.run_id, peer, p, "error",
-                                 "%s; error: %s: %s" % (label, type(e).__name__, e), cell)
+                                 "%s; error: %s: %s" % (label, type(e).__name__, msg), cell)
         errors += fields["status"] in ("error", "fail")
         sys.stdout.write(pts.append(fields))
         sys.stdout.flush()

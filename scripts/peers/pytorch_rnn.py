@@ -104,7 +104,9 @@ def info(p):
 
 def main():
     args = common.cli("pytorch", __doc__.split("\n\n")[0]).parse_args()
-    problems = common.problems_from_args(args)
+    problems = common.pending("pytorch", args, common.problems_from_args(args))
+    if not problems:
+        return 0
     global torch
     try:
         import torch as torch_mod

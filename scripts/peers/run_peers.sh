@@ -33,17 +33,21 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-tf_py=${TS_TF_PYTHON:-$root/build/venv-tf/bin/python}
+tf_py=${TS_TF_PYTHON:-${TS_VENV_TF:-$root/build/venv-tf}/bin/python}
 torch_py=${TS_TORCH_PYTHON:-/usr/bin/python3}
 
 # Make the peer's package importable if we may; say why not otherwise (stdout, one line).
-ensure_tensorflow() {
-  if [ ! -x "$tf_py" ] && [ $install = 1 ] && [ -f "$root/scripts/golden/setup_venv.sh" ]; then
-    echo "tensorflow: creating $root/build/venv-tf (scripts/golden/setup_venv.sh; a few minutes)" >&2
-    bash "$root/scripts/golden/setup_venv.sh" >&2 || true
-  fi
+tf_import() {
   [ -x "$tf_py" ] && TF_USE_LEGACY_KERAS=1 TF_CPP_MIN_LOG_LEVEL=3 CUDA_VISIBLE_DEVICES= \
-    "$tf_py" -c 'import tensorflow, tf_keras' >/dev/null 2>&1 && return 0
+    "$tf_py" -c 'import tensorflow, tf_keras' >/dev/null 2>&1
+}
+
+ensure_tensorflow() {
+  tf_import && return 0
+  if [ $install = 1 ] && [ -z "${TS_TF_PYTHON:-}" ] && [ -f "$root/scripts/golden/setup_venv.sh" ]; then
+    echo "tensorflow: scripts/golden/setup_venv.sh (pinned requirements; a few minutes)" >&2
+    bash "$root/scripts/golden/setup_venv.sh" >&2 && tf_import && return 0
+  fi
   echo "skipped: tensorflow: no TensorFlow + tf_keras at $tf_py (run scripts/golden/setup_venv.sh, or set TS_TF_PYTHON)"
   return 1
 }
