@@ -74,7 +74,7 @@ figure() {
   local name=$1 plan=$2 gp=$3 cell=${4:-} params=$work/$1.params.gp rc=0 fmt err
   awk -f "$gpdir/plan.awk" -v fig="$plan" -v cell="$cell" -v peaks="$peaks" -v bw="$bw" \
       -v data="$work/$name.data.csv" -v shown="$dir/points.csv" "$csv" >"$params" || rc=$?
-  if [ "$rc" -eq 3 ]; then note "$name: skipped: $(sed 's/^skip: //' "$params")"; return 0; fi
+  if [ "$rc" -eq 3 ]; then note "$name: skipped: $(sed -n 's/^skip: //p' "$params")"; return 0; fi
   [ "$rc" -eq 0 ] || die "$name: planning failed"
   for fmt in png svg; do
     err=$(gnuplot -e "gpdir=$(gpstr "$gpdir"); fmt='$fmt'; infile=$(gpstr "$csv")" \

@@ -173,7 +173,7 @@ function plan_batch(    r, g, h, np, i, nh, HL, best, P_key, P_title, P_vars, P_
         P_vars[np] = vars_of(best, GV)
         P_peak[np] = peak_at(R_t[r])
     }
-    if (np == 0) skip("throughput vs batch (" cell "): no series with two or more batch sizes")
+    if (np == 0) skip("no series with two or more batch sizes")
     print "cell = " q(cell)
     panel_layout(np, 0)
     emit("P_key", P_key, np, 1); emit("P_title", P_title, np, 1)
@@ -204,7 +204,7 @@ function plan_seqlen(    r, g, c, i, m, np, best, P_key, P_title, P_vars, P_tics
         P_tics[np] = ""
         for (i = 1; i <= m; i++) P_tics[np] = P_tics[np] (i > 1 ? " " : "") XL[i]
     }
-    if (np == 0) skip("time vs sequence length: no series with two or more values of E+D")
+    if (np == 0) skip("no series with two or more values of E+D")
     # two panels per series: total time, and time per step
     print "nseries = " np; panel_layout(2 * np, 2)
     emit("P_key", P_key, np, 1); emit("P_title", P_title, np, 1); emit("P_vars", P_vars, np, 1)
@@ -215,7 +215,7 @@ function plan_seqlen(    r, g, c, i, m, np, best, P_key, P_title, P_vars, P_tics
 # key: cell:B:I:H:E:D:feed:V + extra
 
 function plan_threads(    r, g, c, i, np, best, tmin, tics, t, s, P_key, P_title, P_vars, P_tmin, P_tics, BASE, TL, m) {
-    if (nt < 2) skip("thread scaling: every row was measured at " tword(TLIST[1]) "; sweep two or more thread counts to draw it")
+    if (nt < 2) skip("every row was measured at " tword(TLIST[1]) "; sweep two or more thread counts to draw it")
     for (r = 1; r <= n; r++) {
         g = R_cell[r] ":" R_B[r] ":" R_I[r] ":" R_H[r] ":" R_E[r] ":" R_D[r] ":" R_feed[r] ":" R_V[r] R_x[r]
         note_group(g, r)
@@ -245,7 +245,7 @@ function plan_threads(    r, g, c, i, np, best, tmin, tics, t, s, P_key, P_title
         for (i = 1; i <= nt; i++) if ((best, TLIST[i]) in SEEN) tics = tics (tics == "" ? "" : " ") TLIST[i]
         P_tics[np] = tics
     }
-    if (np == 0) skip("thread scaling: no problem was measured at two or more thread counts")
+    if (np == 0) skip("no problem was measured at two or more thread counts")
     print "nseries = " np; panel_layout(2 * np, 2)
     emit("P_key", P_key, np, 1); emit("P_title", P_title, np, 1); emit("P_vars", P_vars, np, 1)
     emit_fvars(P_vars, np)
@@ -364,7 +364,7 @@ function plan_speedup(    r, p, i, b, np, base, bname, x, s, NB, LO, HI, lo, hi,
         frac = (split(s, A, " ") + 1) * 0.055 + 0.04
         P_ylo[np] = lo; P_yhi[np] = hi * exp(log(hi / lo) * frac / (1 - frac))
     }
-    if (np == 0) skip("variant comparison: no problem has both naive (or onednn) and another variant")
+    if (np == 0) skip("no problem has both naive (or onednn) and another variant")
     panel_layout(np, np)
     print "datafile = " q(data)
     emit("P_base", P_base, np, 1); emit("P_col", P_col, np, 1); emit("P_vars", P_vars, np, 1)
