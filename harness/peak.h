@@ -10,6 +10,8 @@
 #define TS_PEAK_H
 #include "../kernels/tiedseq.h"
 
+#include <stdio.h>
+
 #define TS_PEAK_MAX_T 256
 enum { TS_LEVEL_L1, TS_LEVEL_L2, TS_LEVEL_L3, TS_LEVEL_DRAM, TS_LEVELS };
 
@@ -33,5 +35,22 @@ double ts_peak_gflops(const ts_peak *pk, int threads);
 /* Aggregate bandwidth (GB/s) of the level where a working set of `bytes`, split
  * evenly over `threads` private caches, fits. */
 double ts_peak_bandwidth(const ts_peak *pk, double bytes, int threads);
+
+/* ---- additions (the contract above is unchanged) ---- */
+/* (ts_peak_load also accepts a run's meta.json: it reads its "peak" object.) */
+/* ts_peak_measure with the DRAM read test's working set (bytes, all threads) set by
+ * the caller; 0 = the default (4x L3 within [256 MiB, 1 GiB], at most a quarter
+ * of free memory).  Tests use a small one to stay quick. */
+int ts_peak_measure_ex(ts_peak *pk, int max_threads, double seconds, double dram_bytes, ts_err *e);
+/* "L1" "L2" "L3" "DRAM" */
+const char *ts_peak_level_name(int level);
+/* The level ts_peak_bandwidth uses for `bytes` on `threads`: per-thread share within
+ * L1 or L2 capacity, else the whole within L3, else DRAM. */
+int ts_peak_level(const ts_peak *pk, double bytes, int threads);
+/* Bytes (all threads together) the read test of `level` streams on `threads`. */
+double ts_peak_working_set(const ts_peak *pk, int level, int threads);
+/* The peak.json object, without a trailing newline, nested lines indented by
+ * indent+1 spaces: for embedding under "peak" in meta.json. */
+void ts_peak_write_json(const ts_peak *pk, FILE *f, int indent);
 
 #endif

@@ -1,0 +1,173 @@
+/* `tiedseq summary DIR`: the short table the README's main command ends with —
+ * per problem, the fastest variant that passed verification, how close it is to
+ * the measured peak, and how far it is ahead of naive and of oneDNN. */
+#include "cli.h"
+#include "csvread.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void summary_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: tiedseq summary DIR\n\n"
+            "DIR: a results folder (or its points.csv).  One line per problem: the\n"
+            "fastest variant with status ok (lowest median time), its GFLOP/s and %% of\n"
+            "the measured FMA peak, and its speed-up over `naive` and over the fastest\n"
+            "oneDNN variant (onednn, onednn-*), or '-' where that row is not ok or\n"
+            "absent.  A last line counts how often each variant was the best.\n");
+}
+
+typedef struct sum_row {
+    const char *problem, *best;
+    double med, gflops, peak_frac, x_naive, x_onednn;
+} sum_row;
+
+static const char *const needed[] = {"variant", "problem", "status", "median_us", NULL};
+
+static bool is_onednn(const char *v)
+{
+    return !strcmp(v, "onednn") || !strncmp(v, "onednn-", 7);
+}
+
+/* Optional column as a number (NAN when the column or the value is absent). */
+static int opt_num(const ts_csv *c, size_t r, const char *col, double *v, ts_err *e)
+{
+    int k = ts_csv_col(c, col);
+    if (k < 0) {
+        *v = NAN;
+        return 0;
+    }
+    return ts_csv_num(c, r, k, v, e);
+}
+
+/* Scan every row of `problem`: fastest ok overall, naive, fastest ok oneDNN. */
+static int summarise(const ts_csv *c, const char *problem, sum_row *out, ts_err *e)
+{
+    int cv = ts_csv_col(c, "variant"), cp = ts_csv_col(c, "problem"), cs = ts_csv_col(c, "status");
+    int cm = ts_csv_col(c, "median_us");
+    double naive = NAN, onednn = NAN;
+    memset(out, 0, sizeof *out);
+    out->problem = problem, out->med = out->gflops = out->peak_frac = NAN;
+    for (size_t r = 0; r < c->nrows; r++) {
+        if (strcmp(ts_csv_get(c, r, cp), problem) || strcmp(ts_csv_get(c, r, cs), "ok"))
+            continue;
+        const char *v = ts_csv_get(c, r, cv);
+        double med;
+        if (ts_csv_num(c, r, cm, &med, e))
+            return -1;
+        if (!(med > 0))
+            return ts_fail(e, "%s:%d: status ok but median_us is not a positive time", c->path, c->lines[r]);
+        if (!strcmp(v, "naive"))
+            naive = med;
+        if (is_onednn(v) && !(onednn <= med))
+            onednn = med;
+        if (!(out->med <= med)) {
+            out->best = v, out->med = med;
+            if (opt_num(c, r, "gflops_median", &out->gflops, e) || opt_num(c, r, "peak_frac", &out->peak_frac, e))
+                return -1;
+        }
+    }
+    out->x_naive = naive / out->med;
+    out->x_onednn = onednn / out->med;
+    return 0;
+}
+
+static bool seen_before(const ts_csv *c, size_t r, int cp)
+{
+    for (size_t j = 0; j < r; j++)
+        if (!strcmp(ts_csv_get(c, j, cp), ts_csv_get(c, r, cp)))
+            return true;
+    return false;
+}
+
+static void num_cell(double v, const char *fmt, int width)
+{
+    char buf[32];
+    if (isfinite(v))
+        snprintf(buf, sizeof buf, fmt, v);
+    else
+        snprintf(buf, sizeof buf, "-");
+    printf(" %*s", width, buf);
+}
+
+static void print_rows(const sum_row *s, size_t n)
+{
+    int w = 7, wv = 4;
+    for (size_t k = 0; k < n; k++) {
+        int lp = (int)strlen(s[k].problem), lv = s[k].best ? (int)strlen(s[k].best) : 1;
+        w = lp > w ? lp : w;
+        wv = lv > wv ? lv : wv;
+    }
+    printf("%-*s %-*s %9s %7s %8s %9s\n", w, "problem", wv, "best", "GFLOP/s", "% peak", "x naive", "x onednn");
+    for (size_t k = 0; k < n; k++) {
+        printf("%-*s %-*s", w, s[k].problem, wv, s[k].best ? s[k].best : "-");
+        num_cell(s[k].gflops, "%.2f", 9);
+        num_cell(100 * s[k].peak_frac, "%.1f%%", 7);
+        num_cell(s[k].x_naive, "%.2fx", 8);
+        num_cell(s[k].x_onednn, "%.2fx", 9);
+        printf("%s\n", s[k].best ? "" : "  (no variant ok)");
+    }
+}
+
+/* "best: onednn 20, avx2 3" in order of first win */
+static void print_wins(const sum_row *s, size_t n)
+{
+    printf("\nbest variant per problem (%zu problems):", n);
+    const char *sep = " ";
+    for (size_t k = 0; k < n; k++) {
+        bool dup = !s[k].best;
+        for (size_t j = 0; j < k && !dup; j++)
+            dup = s[j].best && !strcmp(s[j].best, s[k].best);
+        if (dup)
+            continue;
+        size_t wins = 0;
+        for (size_t j = k; j < n; j++)
+            wins += s[j].best && !strcmp(s[j].best, s[k].best);
+        printf("%s%s %zu", sep, s[k].best, wins);
+        sep = ", ";
+    }
+    printf("\n");
+}
+
+int ts_cmd_summary(int argc, char **argv)
+{
+    static const struct option opts[] = {{"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    ts_err e;
+    int c, rc = 0;
+    optind = 0;
+    opterr = 0;
+    while (!rc && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'h') {
+            summary_usage(stdout);
+            return 0;
+        }
+        rc = ts_fail(&e, "unknown or incomplete option '%s' (tiedseq summary --help)", argv[optind - 1]);
+    }
+    if (!rc && argc - optind != 1)
+        rc = ts_fail(&e, "want one results folder (tiedseq summary --help)");
+    ts_csv csv = {0};
+    if (!rc)
+        rc = ts_csv_read_points(argv[optind], &csv, &e) || ts_csv_require(&csv, needed, &e) ? -1 : 0;
+    sum_row *rows = rc ? NULL : calloc(csv.nrows + 1, sizeof *rows);
+    if (!rc && !rows)
+        rc = ts_fail(&e, "out of memory");
+    size_t n = 0;
+    int cp = ts_csv_col(&csv, "problem");
+    for (size_t r = 0; !rc && r < csv.nrows; r++)
+        if (!seen_before(&csv, r, cp))
+            rc = summarise(&csv, ts_csv_get(&csv, r, cp), &rows[n++], &e);
+    if (!rc && n == 0)
+        rc = ts_fail(&e, "%s: no rows", csv.path);
+    if (rc) {
+        ts_cli_error("summary", "%s", e.msg);
+        free(rows), ts_csv_free(&csv);
+        return TS_EXIT_USAGE;
+    }
+    print_rows(rows, n);
+    print_wins(rows, n);
+    free(rows), ts_csv_free(&csv);
+    return 0;
+}

@@ -1,0 +1,35 @@
+/* A small reader for the results contract's points.csv (and any header-first CSV):
+ * comma-separated, a field may be double-quoted ("" is a quote inside), no
+ * embedded newlines.  Used by `compare` and `summary`. */
+#ifndef TS_CSVREAD_H
+#define TS_CSVREAD_H
+#include "../kernels/tiedseq.h"
+
+typedef struct ts_csv {
+    char path[1024];
+    int ncols;
+    char **cols;      /* header names */
+    size_t nrows;
+    char ***rows;     /* rows[r][c]: unquoted text, "" for an empty field */
+    int *lines;       /* rows[r]'s line number in the file (for messages) */
+} ts_csv;
+
+/* Whole file; each row must have as many fields as the header.  Errors name
+ * file:line.  On error *c is left empty (ts_csv_free is still safe). */
+int ts_csv_read(const char *path, ts_csv *c, ts_err *e);
+void ts_csv_free(ts_csv *c);
+/* Column index of `name`, or -1. */
+int ts_csv_col(const ts_csv *c, const char *name);
+/* Every name of the NULL-terminated list must be a column: else one error naming
+ * the first missing one. */
+int ts_csv_require(const ts_csv *c, const char *const *names, ts_err *e);
+/* Field text ("" when col < 0). */
+const char *ts_csv_get(const ts_csv *c, size_t row, int col);
+/* Field as a number: NAN when empty; an error (file:line, column) when not a number. */
+int ts_csv_num(const ts_csv *c, size_t row, int col, double *v, ts_err *e);
+
+/* A run's points.csv: `dir_or_file` is a results folder (reads DIR/points.csv) or
+ * the CSV itself.  A missing folder or file is one clear error. */
+int ts_csv_read_points(const char *dir_or_file, ts_csv *c, ts_err *e);
+
+#endif
