@@ -102,17 +102,27 @@ static int read_header(FILE *f, const char *path, char descr[16], bool *fortran,
     return rc;
 }
 
-static int check_descr(const char *path, const char *descr, ts_err *e)
+/* Element types the reader accepts: 4-byte little-endian float32 or int32. */
+typedef struct npy_type {
+    const char *descr, *big, *name, *hint;
+} npy_type;
+
+static const npy_type npy_f32 = {"<f4", ">f4", "float32", "a.astype('<f4')"};
+static const npy_type npy_i32 = {"<i4", ">i4", "int32", "a.astype('<i4')"};
+
+static int check_descr(const char *path, const char *descr, const npy_type *t, ts_err *e)
 {
-    if (!strcmp(descr, "<f4"))
+    if (!strcmp(descr, t->descr))
         return 0;
-    if (!strcmp(descr, ">f4"))
-        return ts_fail(e, "%s: byte order is big-endian ('>f4'); expected little-endian float32 ('<f4')", path);
-    return ts_fail(e, "%s: dtype '%s' is not float32; expected '<f4' (numpy: a.astype('<f4'))", path, descr);
+    if (!strcmp(descr, t->big))
+        return ts_fail(e, "%s: byte order is big-endian ('%s'); expected little-endian %s ('%s')", path,
+                       t->big, t->name, t->descr);
+    return ts_fail(e, "%s: dtype '%s' is not %s; expected '%s' (numpy: %s)", path, descr, t->name,
+                   t->descr, t->hint);
 }
 
-int ts_npy_read_f32(const char *path, int ndim, const int64_t *shape, const char *what,
-                    float **data, ts_err *e)
+static int read_array(const char *path, const npy_type *t, int ndim, const int64_t *shape,
+                      const char *what, void **data, ts_err *e)
 {
     *data = NULL;
     FILE *f = fopen(path, "rb");
@@ -124,7 +134,7 @@ int ts_npy_read_f32(const char *path, int ndim, const int64_t *shape, const char
     int64_t sh[TS_NPY_MAX_DIMS];
     int rc = read_header(f, path, descr, &fortran, &nd, sh, e);
     if (!rc)
-        rc = check_descr(path, descr, e);
+        rc = check_descr(path, descr, t, e);
     if (!rc && fortran)
         rc = ts_fail(e, "%s: Fortran order; expected C order (numpy: np.ascontiguousarray)", path);
     shape_str(ndim, shape, want, sizeof want);
@@ -141,23 +151,35 @@ int ts_npy_read_f32(const char *path, int ndim, const int64_t *shape, const char
         count *= (size_t)shape[k];
     }
     if (!rc && count) {
-        *data = ts_alloc(count * sizeof(float));
+        *data = ts_alloc(count * 4);
         if (!*data)
             rc = ts_fail(e, "%s: out of memory", path);
         else {
-            size_t n = fread(*data, sizeof(float), count, f);
+            size_t n = fread(*data, 4, count, f);
             if (n != count)
-                rc = ts_fail(e, "%s: truncated: %zu of %zu float32 values", path, n, count);
+                rc = ts_fail(e, "%s: truncated: %zu of %zu %s values", path, n, count, t->name);
         }
     }
     if (!rc && fgetc(f) != EOF)
-        rc = ts_fail(e, "%s: trailing bytes after %zu float32 values", path, count);
+        rc = ts_fail(e, "%s: trailing bytes after %zu %s values", path, count, t->name);
     fclose(f);
     if (rc) {
         ts_free(*data);
         *data = NULL;
     }
     return rc;
+}
+
+int ts_npy_read_f32(const char *path, int ndim, const int64_t *shape, const char *what,
+                    float **data, ts_err *e)
+{
+    return read_array(path, &npy_f32, ndim, shape, what, (void **)data, e);
+}
+
+int ts_npy_read_i32(const char *path, int ndim, const int64_t *shape, const char *what,
+                    int32_t **data, ts_err *e)
+{
+    return read_array(path, &npy_i32, ndim, shape, what, (void **)data, e);
 }
 
 int ts_npy_write(const char *path, const char *descr, int ndim, const int64_t *shape,

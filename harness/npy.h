@@ -12,6 +12,10 @@
 int ts_npy_read_f32(const char *path, int ndim, const int64_t *shape, const char *what,
                     float **data, ts_err *e);
 
+/* The same for an '<i4' array (greedy symbols.npy). */
+int ts_npy_read_i32(const char *path, int ndim, const int64_t *shape, const char *what,
+                    int32_t **data, ts_err *e);
+
 /* Write one array to path ("<f4" or "<i4"); no staging. */
 int ts_npy_write(const char *path, const char *descr, int ndim, const int64_t *shape,
                  const void *data, ts_err *e);
