@@ -213,8 +213,9 @@ static int resume_setup(run_ctx *r, ts_plan_pts *pl, ts_err *e)
     int rc = 0;
     char mine[2048];
     join_flags(o, mine, sizeof mine);
-    if (pl->n && ts_plan_same(pl, &rec, e))
-        rc = ts_fail(e, "--resume %s: a different sweep: %s", o->resume_dir, e->msg);
+    ts_err diff;
+    if (pl->n && ts_plan_same(pl, &rec, &diff))
+        rc = ts_fail(e, "--resume %s: a different sweep: %s", o->resume_dir, diff.msg);
     else if (o->n_gb_user && strcmp(mine, def.gbench))
         rc = ts_fail(e, "--resume %s: Google Benchmark flags differ from the recorded '%s'", o->resume_dir,
                      def.gbench);
