@@ -128,7 +128,7 @@ static volatile float sink; /* results land here so no loop is optimised away */
 static float read_loop(const job *j, const float *p, int64_t passes)
 {
 #if TS_HAVE_AVX512
-    if ((j->isa & TS_ISA_AVX512F) == TS_ISA_AVX512F)
+    if ((j->isa & TS_ISA_AVX512) == TS_ISA_AVX512)
         return ts_f32_read__avx512(p, j->per_thread, passes);
 #endif
 #if TS_HAVE_AVX2
@@ -236,7 +236,7 @@ static int measure_fma(ts_peak *pk, uint32_t isa, int t, double slice, int64_t *
     }
 #endif
 #if TS_HAVE_AVX512
-    if ((isa & TS_ISA_AVX512F) == TS_ISA_AVX512F) {
+    if ((isa & TS_ISA_AVX512) == TS_ISA_AVX512) {
         job j = {.kind = JOB_FMA_AVX512, .hint = &hints[HINT_AVX512]};
         if (best_seconds_per_unit(&j, t, slice, &spu, e))
             return -1;
@@ -323,7 +323,7 @@ int ts_peak_measure_ex(ts_peak *pk, int max_threads, double seconds, double dram
     ts_isa_names(isa, pk->isa, sizeof pk->isa);
     detect_levels(pk->level_bytes);
 
-    int n_fma = ((isa & TS_ISA_AVX2_FMA) == TS_ISA_AVX2_FMA) + ((isa & TS_ISA_AVX512F) != 0);
+    int n_fma = ((isa & TS_ISA_AVX2_FMA) == TS_ISA_AVX2_FMA) + ((isa & TS_ISA_AVX512) == TS_ISA_AVX512);
     /* weights per thread count: FMA loops 1 each, L1-L3 1 each, DRAM 2, barrier 0.5 */
     double slice = seconds / (max_threads * (fmax(n_fma, 1) + 5.5));
     size_t nbuf;

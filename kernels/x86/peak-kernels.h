@@ -1,6 +1,8 @@
 /* Micro-kernels of `tiedseq peak` (harness/peak.c): FMA throughput loops and
  * streaming read loops, one per ISA.  The avx2/avx512 ones live in ISA files:
- * call them only after ts_cpu_isa() reports the ISA (the sse2 ones are baseline).
+ * call them only after ts_cpu_isa() reports all of TS_ISA_AVX2_FMA, resp. all of
+ * TS_ISA_AVX512 (that file is compiled with F, VL, BW and DQ, and the compiler may
+ * use any of them); the sse2 ones are baseline.
  * Each returns a value derived from every accumulator so nothing is optimised
  * away; the caller stores it into a volatile sink. */
 #ifndef TS_PEAK_KERNELS_H
