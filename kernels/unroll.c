@@ -156,23 +156,26 @@ static void hoist(const worker *wk, const float *x, int64_t n)
     }
 }
 
-/* Own panels of pset k for one step: x = per-step input, or NULL to take the
- * hoisted pre-activations of step sl of the current chunk. */
+/* Own panels of pset k for one step: x = per-step input (multiplied here, into
+ * the chunk's first slot), or NULL to take the hoisted pre-activations of step
+ * sl of the current chunk. */
 static void phase(const worker *wk, int k, const float *x, int64_t sl)
 {
     const ts_unroll_plan *pl = wk->pl;
     const ts_pset *ps = &pl->ps[k];
     const int64_t B = pl->p.B;
     ts_tile_args t = {
-        .rows = B, .I = pl->p.I, .H = pl->p.H, .ldh = pl->Hp, .x = x,
+        .rows = B, .H = pl->p.H, .ldh = pl->Hp,
         .h = pl->hbuf[wk->cur], .h_out = pl->hbuf[!wk->cur], .c = pl->c, .rh = pl->rh, .u = pl->u,
     };
     t.a = pl->phase[k] == TS_PH_GRU_CAND ? pl->rh : t.h;
     int64_t p0, p1;
     own_panels(wk, k, &p0, &p1);
     for (int64_t q = p0; q < p1; q++) {
-        t.wx = ts_pset_wx(ps, q), t.wh = ts_pset_wh(ps, q), t.bias = ts_pset_bias(ps, q);
-        t.xinit = x ? NULL : pl->xproj[k] + (q * pl->S + sl) * B * ps->nw;
+        t.xacc = pl->xproj[k] + (q * pl->S + sl) * B * ps->nw;
+        if (x)
+            pl->uk->xproj(B, pl->p.I, x, pl->p.I, ts_pset_wx(ps, q), ts_pset_bias(ps, q), t.xacc);
+        t.wh = ts_pset_wh(ps, q);
         t.u0 = q * ps->upp;
         pl->uk->step[pl->phase[k]](&t);
     }

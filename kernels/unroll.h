@@ -25,11 +25,10 @@ typedef enum {
 
 /* One step kernel call: one panel, all `rows` batch rows. */
 typedef struct ts_tile_args {
-    int64_t rows, I, H;  /* batch rows; input and state widths (GEMM depths) */
+    int64_t rows, H;     /* batch rows; state width (the recurrent GEMM's depth) */
     int64_t ldh;         /* row stride of every [rows x ldh] state buffer */
-    const float *x;      /* per-step input [rows x I], or NULL when xinit is given */
-    const float *xinit;  /* hoisted bias + x @ Wx for this panel [rows x nw] */
-    const float *wx, *wh, *bias; /* this panel (pack.h) */
+    float *xacc;         /* [rows x nw]: bias + x @ Wx of this panel on entry; scratch after */
+    const float *wh;     /* this panel's state rows (pack.h) */
     const float *a;      /* recurrent GEMM operand [rows x ldh]: h, or r*h (GRU candidate) */
     int64_t u0;          /* first unit of the panel */
     const float *h;      /* h_t (GRU gates and candidate read it) */

@@ -14,6 +14,8 @@
 #include "../pack.h"
 #include "../unroll.h"
 
+#include <stdbool.h>
+
 #define NV TS_PANEL_VECS
 #define NW (NV * VF_LANES)
 #define TS_INLINE static inline __attribute__((always_inline))
@@ -97,13 +99,23 @@ TS_INLINE void acc_fma(const int mr, tile_acc acc, const float *a, int64_t lda, 
     }
 }
 
-/* ---- hoisted input projection: c[rows x NW] = bias + a @ w ---- */
+/* ---- k-blocking ----
+ * A panel row is NW floats; KC rows of it (KC_BYTES) stay in L1 while every row
+ * tile of the batch passes over them, so the weights come from L2 once per
+ * step instead of once per row tile.  Between k-blocks the accumulators go to
+ * the caller's [rows x NW] buffer, a small fraction of the traffic. */
+#define KC_BYTES (24 << 10)
+#define KC (KC_BYTES / (NW * 4))
 
-TS_INLINE void xproj_rows(const int mr, int64_t K, const float *a, int64_t lda, const float *w,
-                          const float *bias, float *c)
+/* One k-block of rows [r0, r0+mr): acc = first ? bias : c; acc += a @ w; c = acc */
+TS_INLINE void xproj_rows(const int mr, bool first, int64_t K, const float *a, int64_t lda,
+                          const float *w, const float *bias, float *c)
 {
     tile_acc acc;
-    acc_bias(mr, acc, bias);
+    if (first)
+        acc_bias(mr, acc, bias);
+    else
+        acc_load(mr, acc, c);
     acc_fma(mr, acc, a, lda, w, K);
     acc_store(mr, acc, c);
 }
@@ -134,24 +146,16 @@ TS_INLINE void xproj_rows(const int mr, int64_t K, const float *a, int64_t lda, 
 void TS_KN(xproj)(int64_t rows, int64_t K, const float *a, int64_t lda, const float *w,
                   const float *bias, float *c)
 {
-#define XPROJ_BODY(mr, r0) xproj_rows(mr, K, a + (r0) * lda, lda, w, bias, c + (r0) * NW)
-    TS_ROW_TILES(rows, XPROJ_BODY);
+    for (int64_t k0 = 0; k0 < K; k0 += KC) {
+        const int64_t kn = K - k0 < KC ? K - k0 : KC;
+        const bool first = k0 == 0;
+#define XPROJ_BODY(mr, r0) xproj_rows(mr, first, kn, a + (r0) * lda + k0, lda, w + k0 * NW, bias, c + (r0) * NW)
+        TS_ROW_TILES(rows, XPROJ_BODY);
 #undef XPROJ_BODY
+    }
 }
 
 /* ---- one cell step of one panel: GEMM, then the cell math on the tile ---- */
-
-/* Pre-activations of rows [r0, r0+mr): hoisted or bias + x @ Wx, plus a @ Wh. */
-TS_INLINE void step_gemm(const int mr, tile_acc acc, const ts_tile_args *t, int64_t r0)
-{
-    if (t->x) {
-        acc_bias(mr, acc, t->bias);
-        acc_fma(mr, acc, t->x + r0 * t->I, t->I, t->wx, t->I);
-    } else {
-        acc_load(mr, acc, t->xinit + r0 * NW);
-    }
-    acc_fma(mr, acc, t->a + r0 * t->ldh, t->ldh, t->wh, t->H);
-}
 
 /* tile vectors: i j f o of VF_LANES units */
 TS_INLINE void epi_lstm(const int mr, tile_acc acc, const ts_tile_args *t, int64_t r0)
@@ -204,22 +208,34 @@ TS_INLINE void epi_gru_cand(const int mr, tile_acc acc, const ts_tile_args *t, i
         }
 }
 
-#define TS_STEP_KERNEL(name, epi)                                               \
-    TS_INLINE void name##_rows(const int mr, const ts_tile_args *t, int64_t r0) \
-    {                                                                           \
-        tile_acc acc;                                                           \
-        step_gemm(mr, acc, t, r0);                                              \
-        epi(mr, acc, t, r0);                                                    \
-    }                                                                           \
-    void TS_KN(name)(const ts_tile_args *t)                                     \
-    {                                                                           \
-        TS_ROW_TILES(t->rows, STEP_BODY_##name);                                \
+/* One k-block of rows [r0, r0+mr): acc = xacc; acc += a @ Wh[k0, k0+kn);
+ * the last k-block applies the cell math, the others put acc back in xacc. */
+#define TS_STEP_KERNEL(name, epi)                                                              \
+    TS_INLINE void name##_rows(const int mr, const ts_tile_args *t, int64_t r0, int64_t k0,    \
+                               int64_t kn)                                                     \
+    {                                                                                          \
+        tile_acc acc;                                                                          \
+        acc_load(mr, acc, t->xacc + r0 * NW);                                                  \
+        acc_fma(mr, acc, t->a + r0 * t->ldh + k0, t->ldh, t->wh + k0 * NW, kn);                \
+        if (k0 + kn == t->H)                                                                   \
+            epi(mr, acc, t, r0);                                                               \
+        else                                                                                   \
+            acc_store(mr, acc, t->xacc + r0 * NW);                                             \
+    }                                                                                          \
+    void TS_KN(name)(const ts_tile_args *t)                                                    \
+    {                                                                                          \
+        /* one row tile: nothing to reuse, no blocking */                                    \
+        const int64_t kc = t->rows <= TS_MR ? t->H : KC;                                       \
+        for (int64_t k0 = 0; k0 < t->H; k0 += kc) {                                            \
+            const int64_t kn = t->H - k0 < kc ? t->H - k0 : kc;                                \
+            TS_ROW_TILES(t->rows, STEP_BODY_##name);                                           \
+        }                                                                                      \
     }
 
-#define STEP_BODY_step_lstm(mr, r0) step_lstm_rows(mr, t, r0)
-#define STEP_BODY_step_rnn(mr, r0) step_rnn_rows(mr, t, r0)
-#define STEP_BODY_step_gru_gates(mr, r0) step_gru_gates_rows(mr, t, r0)
-#define STEP_BODY_step_gru_cand(mr, r0) step_gru_cand_rows(mr, t, r0)
+#define STEP_BODY_step_lstm(mr, r0) step_lstm_rows(mr, t, r0, k0, kn)
+#define STEP_BODY_step_rnn(mr, r0) step_rnn_rows(mr, t, r0, k0, kn)
+#define STEP_BODY_step_gru_gates(mr, r0) step_gru_gates_rows(mr, t, r0, k0, kn)
+#define STEP_BODY_step_gru_cand(mr, r0) step_gru_cand_rows(mr, t, r0, k0, kn)
 
 TS_STEP_KERNEL(step_lstm, epi_lstm)
 TS_STEP_KERNEL(step_rnn, epi_rnn)
