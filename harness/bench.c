@@ -461,6 +461,8 @@ static void on_row(void *user, const gbench_row *row)
 {
     chunk_state *cs = user;
     bctx *c = NULL;
+    if (cs->n && cs->ctx[0].cfg->hooks.start) /* the console prints this row next */
+        cs->ctx[0].cfg->hooks.start(cs->ctx[0].cfg->hooks.user, NULL, NULL);
     for (size_t k = 0; k < cs->n && !c; k++)
         if (!strcmp(cs->ctx[k].run_name, row->run_name))
             c = &cs->ctx[k];
@@ -546,6 +548,8 @@ int ts_bench_chunk(ts_point *pts, size_t n, const ts_bench_cfg *cfg, const char 
         if (gbench_register(name, bench_fn, c))
             rc = ts_fail(e, "cannot register benchmark %s", name);
     }
+    if (!rc && cs.n && cfg->hooks.start) /* GB is about to print: let the progress line go */
+        cfg->hooks.start(cfg->hooks.user, NULL, NULL);
     if (!rc && cs.n)
         rc = run_registered(&cs, cfg, json_path, e);
     else
@@ -562,6 +566,7 @@ int ts_bench_chunk(ts_point *pts, size_t n, const ts_bench_cfg *cfg, const char 
 
 #include "results.h"
 
+#include <stdarg.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -572,7 +577,31 @@ typedef struct drive_st {
     size_t total, done;
     double t0, work_total, work_done;
     ts_err werr;
+    /* messages about finished points wait until GB has printed the point's
+     * rows, so they never land inside its table */
+    char pending[8192];
+    size_t npending;
 } drive_st;
+
+static void say(drive_st *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(drive_st *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    size_t room = sizeof s->pending - s->npending;
+    int k = vsnprintf(s->pending + s->npending, room, fmt, ap);
+    va_end(ap);
+    if (k > 0)
+        s->npending += (size_t)k < room ? (size_t)k : room - 1;
+}
+
+static void flush_pending(drive_st *s)
+{
+    if (s->npending)
+        fputs(s->pending, stderr);
+    s->npending = 0;
+    s->pending[0] = '\0';
+}
 
 static double now_s(void)
 {
@@ -616,8 +645,17 @@ static void clear_line(drive_st *s)
 static void on_start(void *user, const ts_point *pt, const char *phase)
 {
     drive_st *s = user;
-    if (!s->tty)
+    if (!pt) { /* GB prints next */
+        clear_line(s);
+        fflush(stderr);
         return;
+    }
+    clear_line(s);
+    flush_pending(s);
+    if (!s->tty) {
+        fflush(stderr);
+        return;
+    }
     char line[512];
     progress_text(s, pt, phase, line, sizeof line);
     fprintf(stderr, "\r\033[K%s", line);
@@ -629,13 +667,13 @@ static void report_point(drive_st *s, const ts_point *pt)
 {
     const char *cmd = s->d->cmd;
     if (pt->status == TS_PT_FAIL)
-        fprintf(stderr, "tiedseq %s: FAIL %s/%s: %s (not timed)\n  reproduce: tiedseq verify --variant %s --problem %s --seed %llu\n",
+        say(s, "tiedseq %s: FAIL %s/%s: %s (not timed)\n  reproduce: tiedseq verify --variant %s --problem %s --seed %llu\n",
                 cmd, pt->var->name, pt->desc, pt->label, pt->var->name, pt->desc,
                 (unsigned long long)s->d->bench.seed);
     else if (pt->status == TS_PT_ERROR)
-        fprintf(stderr, "tiedseq %s: ERROR %s/%s: %s\n", cmd, pt->var->name, pt->desc, pt->label);
+        say(s, "tiedseq %s: ERROR %s/%s: %s\n", cmd, pt->var->name, pt->desc, pt->label);
     else if (pt->status == TS_PT_OK && pt->cv > 0.05)
-        fprintf(stderr, "tiedseq %s: noisy: %s/%s: cv %.1f%% > 5%% over %lld repetitions\n", cmd,
+        say(s, "tiedseq %s: noisy: %s/%s: cv %.1f%% > 5%% over %lld repetitions\n", cmd,
                 pt->var->name, pt->desc, 100 * pt->cv, (long long)pt->reps);
     if (!s->tty && s->d->plain_progress) {
         char line[512], what[96];
@@ -645,7 +683,7 @@ static void report_point(drive_st *s, const ts_point *pt)
         else
             str_copy(what, sizeof what, ts_pt_status_name(pt->status));
         progress_text(s, pt, what, line, sizeof line);
-        fprintf(stderr, "%s\n", line);
+        say(s, "%s\n", line);
     }
 }
 
@@ -675,7 +713,6 @@ static void on_done(void *user, ts_point *pt)
     }
     clear_line(s);
     report_point(s, pt);
-    fflush(stderr);
 }
 
 /* gb/<chunk>.json, or <chunk>-rN.json when a resumed run already wrote one */
@@ -727,6 +764,7 @@ int ts_bench_drive(ts_plan_pts *pl, ts_drive *d, ts_err *e)
         rc = ts_bench_chunk(pts, n, &d->bench, d->out_dir ? json : NULL, e);
     }
     clear_line(&s);
+    flush_pending(&s);
     if (s.have_csv)
         ts_csv_close(&s.csv);
     d->n_left = count_todo(pl->pts, pl->n);

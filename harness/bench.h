@@ -64,7 +64,8 @@ void ts_plan_chunk_name(const ts_plan_pts *pl, size_t chunk, char *buf, size_t n
 
 /* Callbacks of a timing run. */
 typedef struct ts_bench_hooks {
-    /* a point's verification ("verify") or timing ("time") starts; may repeat */
+    /* a point's verification ("verify") or timing ("time") starts; may repeat;
+     * pt == NULL: Google Benchmark is about to print (clear a progress line) */
     void (*start)(void *user, const ts_point *pt, const char *phase);
     /* a point is finished (status != TODO); not called for interrupted points */
     void (*done)(void *user, ts_point *pt);

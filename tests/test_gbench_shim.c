@@ -2,7 +2,11 @@
  * GB's flags, every repetition and aggregate delivered to the callback (with the
  * "final" mark on the last), counters consistent with the times, the JSON file
  * complete (no .partial left) and holding the counters and label; a bad flag
- * refused by name; nothing registered = nothing ran.  No timing is asserted. */
+ * refused by name; nothing registered = nothing ran.  Then the bench core on
+ * top of it: a variant that fails verification is reported and never timed, an
+ * unavailable one is skipped with its reason, a good one is timed.  No timing
+ * is asserted. */
+#include "../harness/bench.h"
 #include "../harness/gbench.h"
 #include "check.h"
 
@@ -147,6 +151,64 @@ static void check_json(const char *path)
     CHECK(end > text && end[-1] == '}'); /* finalized */
 }
 
+/* ---- the bench core: verify first, time only what passed ---- */
+
+static int perturbed_runs;
+
+static int perturbed_run(ts_plan *plan, const ts_inputs *in, ts_outputs *out)
+{
+    perturbed_runs++;
+    int rc = ts_variant_naive.run(plan, in, out);
+    out->out[0] += 1e-2f;
+    return rc;
+}
+
+static bool never_supports(const ts_problem *p, char *why, size_t n)
+{
+    (void)p;
+    snprintf(why, n, "needs an odd hidden size");
+    return false;
+}
+
+static int n_done;
+static void count_done(void *user, ts_point *pt)
+{
+    (void)user, (void)pt;
+    n_done++;
+}
+
+static void test_core(void)
+{
+    ts_variant bad = ts_variant_naive, skip = ts_variant_naive;
+    bad.name = "perturbed", bad.run = perturbed_run;
+    skip.name = "never", skip.supports = never_supports;
+    ts_problem p;
+    ts_err e;
+    CHECK(ts_problem_parse("lstm:b2:i5:h12:e3:d3", &p, &e) == 0);
+    ts_point pts[3];
+    ts_point_init(&pts[0], &bad, &p);
+    ts_point_init(&pts[1], &skip, &p);
+    ts_point_init(&pts[2], &ts_variant_naive, &p);
+    char min_time[64];
+    gbench_min_time_flag(0.01, min_time, sizeof min_time);
+    char *argv[] = {"test", min_time, "--benchmark_repetitions=2", NULL};
+    ts_bench_cfg cfg = {.seed = 42, .gb_argc = 3, .gb_argv = argv, .hooks = {.done = count_done}};
+    CHECK(ts_bench_chunk(pts, 3, &cfg, NULL, &e) == 0);
+    CHECK(n_done == 3);
+    CHECK(pts[0].status == TS_PT_FAIL && pts[0].verdict == TS_FAIL);
+    CHECK_MSG(strstr(pts[0].label, "tolerance") != NULL, "%s", pts[0].label);
+    CHECK(perturbed_runs == 1); /* the verification run only: never timed */
+    CHECK(isnan(pts[0].median_s) && pts[0].max_abs > pts[0].tol);
+    CHECK(pts[1].status == TS_PT_SKIPPED && !strcmp(pts[1].label, "needs an odd hidden size"));
+    CHECK(pts[2].status == TS_PT_OK && pts[2].reps == 2 && pts[2].verdict == TS_PASS);
+    CHECK(pts[2].min_s > 0 && pts[2].min_s <= pts[2].median_s && pts[2].max_abs <= pts[2].tol);
+    CHECK(pts[2].cv >= 0);
+    char *bad_flags[] = {"test", "--benchmark_nope", NULL};
+    ts_point_init(&pts[2], &ts_variant_naive, &p);
+    cfg.gb_argc = 2, cfg.gb_argv = bad_flags;
+    CHECK_ERR(ts_bench_chunk(pts + 2, 1, &cfg, NULL, &e), e, "--benchmark_nope");
+}
+
 int main(void)
 {
     char dir[] = "/tmp/ts_gbench_XXXXXX";
@@ -186,6 +248,7 @@ int main(void)
     char *check[] = {"test", "--benchmark_repetitions=2", NULL};
     CHECK(gbench_check_flags(&argc, check, err, sizeof err) == 0);
 
+    test_core();
     free(s);
     remove(json);
     rmdir(dir);
