@@ -35,63 +35,71 @@ static inline void tile(const int mr, const float *restrict init, int64_t ldi, c
             out[r * ldo + c] = acc[r][c];
 }
 
-/* mr = 1 or 2 (small batch): one accumulator set is only 2*mr dependency chains,
- * so the 4-cycle add latency, not the 2-per-cycle throughput, would bound the
- * loop.  ks = 4/mr sets split k (set s takes k = s mod ks): 8 independent chains.
- * Summing the sets at the end reorders the rounding (within verify tolerance). */
-#define SPLIT 4 /* mr * ks */
-static inline void tile_split(const int mr, const float *restrict init, int64_t ldi,
-                              const float *restrict a, int64_t lda, const float *restrict panel,
-                              int64_t K, float *out, int64_t ldo)
+/* mr = 1 (batch 1): one accumulator row is only 2 dependency chains, so the
+ * 4-cycle add latency, not the 2-per-cycle throughput, would bound the loop.
+ * Four sets over k mod 4 give 8 chains; they are summed at the end, a
+ * reordering of the rounding well inside the verify tolerance.  Written out set
+ * by set: gcc's SLP turned a generic [set][row][col] array into lane-reversing
+ * shuffles, and a two-row, two-set version into scalar code (gcc 12). */
+__attribute__((noinline)) static void tile_1x8_k4(const float *restrict init, const float *restrict a, const float *restrict panel,
+                        int64_t K, float *out)
 {
-    const int ks = SPLIT / mr;
-    float acc[SPLIT][NR]; /* set s, row r at acc[s*mr + r] */
-#pragma GCC unroll 4
-    for (int v = 0; v < SPLIT; v++)
-#pragma GCC unroll 8
-        for (int c = 0; c < NR; c++)
-            acc[v][c] = v < mr ? init[v * ldi + c] : 0.0f;
+    float s0[NR], s1[NR], s2[NR], s3[NR];
+    /* no unroll pragma here: unrolled, this init sends gcc 12's SLP down a
+     * lane-reversed layout (a shufps per panel load); as a loop it is clean */
+    for (int c = 0; c < NR; c++) {
+        s0[c] = init[c];
+        s1[c] = 0.0f;
+        s2[c] = 0.0f;
+        s3[c] = 0.0f;
+    }
     int64_t k = 0;
-    for (; k + ks <= K; k += ks)
-#pragma GCC unroll 4
-        for (int v = 0; v < SPLIT; v++) {
-            const int s = v / mr, r = v % mr;
-            const float av = a[r * lda + k + s];
-            const float *restrict b = panel + (k + s) * NR;
-#pragma GCC unroll 8
-            for (int c = 0; c < NR; c++)
-                acc[v][c] += av * b[c];
-        }
-    for (; k < K; k++)
-#pragma GCC unroll 2
-        for (int r = 0; r < mr; r++) {
-            const float av = a[r * lda + k];
-#pragma GCC unroll 8
-            for (int c = 0; c < NR; c++)
-                acc[r][c] += av * panel[k * NR + c];
-        }
-#pragma GCC unroll 2
-    for (int r = 0; r < mr; r++)
+    for (; k + 4 <= K; k += 4) {
+        const float x0 = a[k], x1 = a[k + 1], x2 = a[k + 2], x3 = a[k + 3];
+        const float *restrict b = panel + k * NR;
 #pragma GCC unroll 8
         for (int c = 0; c < NR; c++) {
-            float v = acc[r][c];
-#pragma GCC unroll 4
-            for (int s = 1; s < ks; s++)
-                v += acc[s * mr + r][c];
-            out[r * ldo + c] = v;
+            s0[c] += x0 * b[c];
+            s1[c] += x1 * b[NR + c];
+            s2[c] += x2 * b[2 * NR + c];
+            s3[c] += x3 * b[3 * NR + c];
         }
+    }
+    for (; k < K; k++)
+#pragma GCC unroll 8
+        for (int c = 0; c < NR; c++)
+            s0[c] += a[k] * panel[k * NR + c];
+#pragma GCC unroll 8
+    for (int c = 0; c < NR; c++)
+        out[c] = (s0[c] + s1[c]) + (s2[c] + s3[c]);
 }
+
+/* One out-of-line copy per row count: constant mr lets gcc unroll fully, and
+ * noinline keeps each copy's register allocation and SLP graph to itself (inlined
+ * into one switch, gcc hoisted shared loads and the 1-row copy lost its shape). */
+#define TILE_MR(m)                                                                                   \
+    __attribute__((noinline)) static void tile_##m(const float *restrict init, int64_t ldi,         \
+                                                   const float *restrict a, int64_t lda,            \
+                                                   const float *restrict panel, int64_t K, float *out, \
+                                                   int64_t ldo)                                     \
+    {                                                                                                \
+        tile(m, init, ldi, a, lda, panel, K, out, ldo);                                              \
+    }
+TILE_MR(6)
+TILE_MR(5)
+TILE_MR(4)
+TILE_MR(3)
+TILE_MR(2)
 
 void ts_f32_gemm_6x8__c(int mr, const float *init, int64_t ldi, const float *a, int64_t lda,
                         const float *panel, int64_t K, float *out, int64_t ldo)
 {
-    /* one specialisation per row count: constant mr and ks let gcc unroll fully */
     switch (mr) {
-    case 6: tile(6, init, ldi, a, lda, panel, K, out, ldo); break;
-    case 5: tile(5, init, ldi, a, lda, panel, K, out, ldo); break;
-    case 4: tile(4, init, ldi, a, lda, panel, K, out, ldo); break;
-    case 3: tile(3, init, ldi, a, lda, panel, K, out, ldo); break;
-    case 2: tile_split(2, init, ldi, a, lda, panel, K, out, ldo); break;
-    default: tile_split(1, init, ldi, a, lda, panel, K, out, ldo); break;
+    case 6: tile_6(init, ldi, a, lda, panel, K, out, ldo); break;
+    case 5: tile_5(init, ldi, a, lda, panel, K, out, ldo); break;
+    case 4: tile_4(init, ldi, a, lda, panel, K, out, ldo); break;
+    case 3: tile_3(init, ldi, a, lda, panel, K, out, ldo); break;
+    case 2: tile_2(init, ldi, a, lda, panel, K, out, ldo); break; /* only when B = 2 (see callers) */
+    default: tile_1x8_k4(init, a, panel, K, out); break;
     }
 }

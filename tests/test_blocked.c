@@ -70,9 +70,10 @@ int main(void)
     /* D = 0, forget_bias 0, 3 threads over 2 granules (one thread owns nothing) */
     check_problem(v, "lstm:b2:i3:h12:e5:d0:teacher:t3:fb0", 1);
     check_problem(v, "gru:b6:i12:h5:e2:d2:greedy:v4:t3", 2);
-    /* B*G*H large enough that the hoist runs in several chunks of steps */
-    check_problem(v, "lstm:b64:i16:h520:e9:d5:teacher:t2", 3);
-    check_problem(v, "gru:b130:i7:h300:e10:d6:teacher:t2", 4);
+    /* B x packed columns large enough that the hoist runs in several chunks of
+     * steps (chunk = 2^20 floats / (B x columns): 10 and 21 steps here) */
+    check_problem(v, "lstm:b600:i4:h40:e12:d11:teacher:t2", 3);
+    check_problem(v, "gru:b1000:i3:h16:e25:d23:teacher:t2", 4);
     printf("%d grid problems\n", n);
     return ts_test_done("test_blocked");
 }

@@ -16,7 +16,7 @@
  *   per step (GRU: two, r*h must be complete before the candidate GEMM).
  * - Greedy: one thread calls the loop function between steps (omp single).
  * Design and bounds: docs/variants-blocked.md. */
-#include "../kernels/act.h"
+#include "../kernels/blocked-act.h"
 #include "../kernels/blocked-gemm.h"
 #include "variant.h"
 
@@ -178,6 +178,14 @@ static void panel_range(const blk_gemm *g, blk_slice s, int64_t *q0, int64_t *q1
     *q1 = (s.u1 + g->U - 1) / g->U;
 }
 
+/* Row tiles of nearly equal size (B = 8 -> 4 + 4, not 6 + 2): every tile has at
+ * least 3 rows once rows >= 3, so the weak 1- and 2-row kernels run only at
+ * batch 1 and 2.  Tile i of n covers [rows*i/n, rows*(i+1)/n). */
+static int64_t row_tiles(int64_t rows)
+{
+    return (rows + MR - 1) / MR;
+}
+
 /* xw[0 .. rows) = X[rows x I] @ px + bias for this thread's panels.  Row blocks
  * outermost so a block of X stays in L2 while each panel (I x 8) sits in L1. */
 static void hoist(const blk_plan *bp, const blk_gemm *g, blk_slice s, const float *X, int64_t rows)
@@ -185,15 +193,15 @@ static void hoist(const blk_plan *bp, const blk_gemm *g, blk_slice s, const floa
     const int64_t I = bp->p.I, ld = g->np * NR;
     int64_t q0, q1;
     panel_range(g, s, &q0, &q1);
-    for (int64_t rb = 0; rb < rows; rb += ROW_BLOCK) {
-        int64_t re = rb + ROW_BLOCK < rows ? rb + ROW_BLOCK : rows;
+    const int64_t nt = row_tiles(rows);
+    for (int64_t tb = 0; tb < nt; tb += ROW_BLOCK / MR)
         for (int64_t q = q0; q < q1; q++)
-            for (int64_t r = rb; r < re; r += MR) {
-                int mr = re - r < MR ? (int)(re - r) : MR;
+            for (int64_t i = tb; i < nt && i < tb + ROW_BLOCK / MR; i++) {
+                int64_t r = rows * i / nt;
+                int mr = (int)(rows * (i + 1) / nt - r);
                 ts_f32_gemm_6x8__c(mr, g->bias + q * NR, 0, X + r * I, I, g->px + q * I * NR, I,
                                    g->xw + r * ld + q * NR, ld);
             }
-    }
 }
 
 /* Store one unit's new state everywhere it is wanted. */
@@ -208,39 +216,83 @@ static inline void put(const blk_dst *d, int64_t idx, float h, const float *c)
         d->sc[idx] = *c;
 }
 
-/* Gate math of one tile (rows b0.., panel q), TF elementwise order. */
+/* Gate math on one tile, acc[MR][NR] (rows b0 .. b0+mr, panel q).  The
+ * activations run over whole 8-column rows (and the LSTM state update over
+ * groups of 4 units, leftovers past mr or H are finite and never stored), so
+ * every inner loop has a constant trip count and gcc vectorises it.  Elementwise
+ * order as TF, except tanh(j) = 2*sigmoid(2j) - 1 in the LSTM (one exp per gate;
+ * absolute error ~1e-7, inside the verify tolerance). */
+static void act_sigmoid(float acc[MR][NR], int mr)
+{
+    for (int r = 0; r < mr; r++)
+        for (int c = 0; c < NR; c++)
+            acc[r][c] = ts_blk_sigmoidf(acc[r][c]);
+}
+
+static void act_tanh(float acc[MR][NR], int mr)
+{
+    for (int r = 0; r < mr; r++)
+        for (int c = 0; c < NR; c++)
+            acc[r][c] = ts_blk_tanhf(acc[r][c]);
+}
+
 static void epilogue_rnn(blk_plan *bp, float acc[MR][NR], int mr, int64_t b0, int64_t q, const blk_dst *d)
 {
     const int64_t H = bp->p.H;
+    act_tanh(acc, mr);
     for (int r = 0; r < mr; r++)
         for (int u = 0; u < 8 && q * 8 + u < H; u++)
-            put(d, (b0 + r) * H + q * 8 + u, ts_tanhf(acc[r][u]), NULL);
+            put(d, (b0 + r) * H + q * 8 + u, acc[r][u], NULL);
 }
 
+/* LSTM panel columns: i0 i1 j0 j1 f0 f1 o0 o1 (2 units x 4 gates). */
 static void epilogue_lstm(blk_plan *bp, float acc[MR][NR], int mr, int64_t b0, int64_t q, const blk_dst *d)
 {
+    static const float scale[NR] = {1, 1, 2, 2, 1, 1, 1, 1}; /* j: tanh via sigmoid(2j) */
     const int64_t H = bp->p.H;
     const float fb = bp->p.forget_bias;
+    const float add[NR] = {0, 0, 0, 0, fb, fb, 0, 0};
+    for (int r = 0; r < mr; r++)
+        for (int c = 0; c < NR; c++) {
+            float g = ts_blk_sigmoidf(acc[r][c] * scale[c] + add[c]);
+            acc[r][c] = g * scale[c] - (scale[c] - 1.0f);
+        }
+    /* gather per unit (zero where no unit), then c' and h' 4 units at a time */
+    float cn[MR * 2], ij[MR * 2], f[MR * 2], o[MR * 2], th[MR * 2];
+    const int n4 = (mr * 2 + 3) / 4 * 4; /* MR * 2 = 12 is a multiple of 4 */
+    for (int k = 0; k < n4; k++) {
+        int r = k / 2, u = k % 2;
+        bool live = r < mr && q * 2 + u < H;
+        cn[k] = live ? bp->c[(b0 + r) * H + q * 2 + u] : 0.0f;
+        ij[k] = live ? acc[r][u] * acc[r][2 + u] : 0.0f;
+        f[k] = live ? acc[r][4 + u] : 0.0f;
+        o[k] = live ? acc[r][6 + u] : 0.0f;
+    }
+    for (int k0 = 0; k0 < n4; k0 += 4)
+        for (int k = k0; k < k0 + 4; k++) {
+            cn[k] = cn[k] * f[k] + ij[k];
+            th[k] = ts_blk_tanhf(cn[k]) * o[k];
+        }
     for (int r = 0; r < mr; r++)
         for (int u = 0; u < 2 && q * 2 + u < H; u++) {
             int64_t idx = (b0 + r) * H + q * 2 + u;
-            float i = acc[r][u], j = acc[r][2 + u], f = acc[r][4 + u], o = acc[r][6 + u];
-            float c = bp->c[idx] * ts_sigmoidf(f + fb) + ts_sigmoidf(i) * ts_tanhf(j);
-            bp->c[idx] = c;
-            put(d, idx, ts_tanhf(c) * ts_sigmoidf(o), &c);
+            bp->c[idx] = cn[r * 2 + u];
+            put(d, idx, th[r * 2 + u], &cn[r * 2 + u]);
         }
 }
 
-/* GRU gates: r*h for the candidate GEMM (read by every thread), u kept. */
+/* GRU gates panel: r0..r3 u0..u3.  r*h for the candidate GEMM (read by every
+ * thread), u kept for the owner's blend. */
 static void epilogue_gru_gates(blk_plan *bp, float acc[MR][NR], int mr, int64_t b0, int64_t q,
                                const float *h)
 {
     const int64_t H = bp->p.H;
+    act_sigmoid(acc, mr);
     for (int r = 0; r < mr; r++)
         for (int u = 0; u < 4 && q * 4 + u < H; u++) {
             int64_t idx = (b0 + r) * H + q * 4 + u;
-            bp->rh[idx] = ts_sigmoidf(acc[r][u]) * h[idx];
-            bp->u[idx] = ts_sigmoidf(acc[r][4 + u]);
+            bp->rh[idx] = acc[r][u] * h[idx];
+            bp->u[idx] = acc[r][4 + u];
         }
 }
 
@@ -248,11 +300,12 @@ static void epilogue_gru_cand(blk_plan *bp, float acc[MR][NR], int mr, int64_t b
                               const float *h, const blk_dst *d)
 {
     const int64_t H = bp->p.H;
+    act_tanh(acc, mr);
     for (int r = 0; r < mr; r++)
         for (int u = 0; u < 8 && q * 8 + u < H; u++) {
             int64_t idx = (b0 + r) * H + q * 8 + u;
-            float uu = bp->u[idx], c = ts_tanhf(acc[r][u]);
-            float t1 = uu * h[idx], t2 = (1.0f - uu) * c;
+            float uu = bp->u[idx];
+            float t1 = uu * h[idx], t2 = (1.0f - uu) * acc[r][u];
             put(d, idx, t1 + t2, NULL);
         }
 }
@@ -265,13 +318,14 @@ enum { EPI_RNN, EPI_LSTM, EPI_GRU_GATES, EPI_GRU_CAND };
 static void recur(blk_plan *bp, const blk_gemm *g, blk_slice s, int64_t tl, const float *A, bool a_zero,
                   int epi, const float *h, const blk_dst *d)
 {
-    const int64_t B = bp->p.B, H = bp->p.H, ld = g->np * NR;
+    const int64_t B = bp->p.B, H = bp->p.H, ld = g->np * NR, nt = row_tiles(B);
     int64_t q0, q1;
     panel_range(g, s, &q0, &q1);
     float acc[MR][NR];
     for (int64_t q = q0; q < q1; q++)
-        for (int64_t b0 = 0; b0 < B; b0 += MR) {
-            int mr = B - b0 < MR ? (int)(B - b0) : MR;
+        for (int64_t i = 0; i < nt; i++) {
+            int64_t b0 = B * i / nt;
+            int mr = (int)(B * (i + 1) / nt - b0);
             ts_f32_gemm_6x8__c(mr, g->xw + (tl * B + b0) * ld + q * NR, ld, A + b0 * H, H,
                                g->ph + q * H * NR, a_zero ? 0 : H, &acc[0][0], NR);
             switch (epi) {
