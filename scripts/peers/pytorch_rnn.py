@@ -95,8 +95,34 @@ def build(p, w, enc, dec):
     return forward
 
 
+def blas_in_use():
+    """Which BLAS Debian's PyTorch is calling (BLAS_INFO=generic: the system libblas.so.3,
+    chosen by update-alternatives): 'openblas-openmp', 'openblas-pthread', 'reference'..."""
+    torch.ones(4, 4) @ torch.ones(4, 4)  # make sure the library is loaded
+    try:
+        with open("/proc/self/maps") as f:
+            libs = {line.split()[-1] for line in f if "blas" in line.split()[-1]}
+    except OSError:
+        return "unknown"
+    for path in sorted(libs):
+        d = os.path.basename(os.path.dirname(os.path.realpath(path)))
+        if os.path.basename(path).startswith("libblas"):
+            return "reference" if d == "blas" else d
+    return "unknown"
+
+
+LABEL = None
+
+
 def info(p):
-    label = "torch %s" % torch.__version__
+    global LABEL
+    if LABEL is None:
+        blas = blas_in_use()
+        LABEL = "torch %s blas %s" % (torch.__version__, blas)
+        if blas == "reference":
+            print("note: pytorch: the reference BLAS (netlib) serves torch's matmuls here, ~10x "
+                  "slower than OpenBLAS: apt-get install libopenblas0-openmp", file=sys.stderr)
+    label = LABEL
     if p.cell == "gru":
         return label + " GRU linear-before-reset (a different cell)", "gru-lbr", LBR_REASON
     return label, p.cell, None

@@ -52,14 +52,18 @@ ensure_tensorflow() {
   return 1
 }
 
+# Debian's PyTorch calls the system BLAS (update-alternatives libblas.so.3): without
+# OpenBLAS that is the netlib reference BLAS, an order of magnitude slower; the OpenMP
+# build shares libgomp with PyTorch (no oversubscription).
+torch_pkgs="python3-torch libopenblas0-openmp"
 ensure_pytorch() {
-  "$torch_py" -c 'import torch' >/dev/null 2>&1 && return 0
-  if [ $install = 1 ] && [ "$(id -u)" = 0 ] && [ "$torch_py" = /usr/bin/python3 ] && command -v apt-get >/dev/null; then
-    echo "pytorch: apt-get install -y python3-torch" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y python3-torch >&2 || true
-    "$torch_py" -c 'import torch' >/dev/null 2>&1 && return 0
+  if [ $install = 1 ] && [ "$(id -u)" = 0 ] && [ "$torch_py" = /usr/bin/python3 ] && command -v apt-get >/dev/null \
+     && ! dpkg -s $torch_pkgs >/dev/null 2>&1; then
+    echo "pytorch: apt-get install -y $torch_pkgs" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y $torch_pkgs >&2 || true
   fi
-  echo "skipped: pytorch: cannot import torch with $torch_py (apt-get install python3-torch, or set TS_TORCH_PYTHON)"
+  "$torch_py" -c 'import torch' >/dev/null 2>&1 && return 0
+  echo "skipped: pytorch: cannot import torch with $torch_py (apt-get install $torch_pkgs, or set TS_TORCH_PYTHON)"
   return 1
 }
 
