@@ -288,14 +288,15 @@ static int write_definition(run_ctx *r, const ts_plan_pts *pl, ts_err *e)
     snprintf(def.run_id, sizeof def.run_id, "%s", r->run_id);
     snprintf(def.gbench, sizeof def.gbench, "%s", r->flags);
     def.seed = r->seed;
-    snprintf(path, sizeof path, "%s/sweep.txt", r->dir);
-    if (ts_sweep_def_write(path, &def, pl, e))
-        return -1;
+    /* meta.json first: a folder with sweep.txt (resumable) always has both */
     ts_meta_info mi = {.run_id = r->run_id, .argc = r->o->argc, .argv = r->o->argv,
                        .peak_path = *r->peak_path ? r->peak_path : NULL, .gbench_args = r->flags,
                        .sets = r->o->sets, .nsets = r->o->nsets, .plan = pl, .seed = r->seed};
     snprintf(path, sizeof path, "%s/meta.json", r->dir);
-    return ts_meta_write(path, &mi, e);
+    if (ts_meta_write(path, &mi, e))
+        return -1;
+    snprintf(path, sizeof path, "%s/sweep.txt", r->dir);
+    return ts_sweep_def_write(path, &def, pl, e);
 }
 
 static int finish(run_ctx *r, const ts_drive *d, int rc, const ts_err *e)
@@ -308,6 +309,9 @@ static int finish(run_ctx *r, const ts_drive *d, int rc, const ts_err *e)
     fprintf(stderr, "tiedseq %s: %zu ok, %zu fail, %zu skipped, %zu error, %zu noisy (cv > 5%%)%s%s%s\n", cmd,
             d->n_ok, d->n_fail, d->n_skipped, d->n_error, d->n_noisy, r->dir ? " -> " : "",
             r->dir ? r->dir : "", r->dir ? "/points.csv" : "");
+    if (!ts_bench_interrupted() && d->n_left)
+        fprintf(stderr, "tiedseq %s: %zu points not run (filtered out by --benchmark_filter?)\n", cmd,
+                d->n_left);
     if (ts_bench_interrupted()) {
         fprintf(stderr, "tiedseq %s: interrupted with %zu points left%s%s\n", cmd, d->n_left,
                 r->dir ? "; finish with: tiedseq sweep --resume " : "", r->dir ? r->dir : "");
