@@ -793,6 +793,15 @@ void ts_split_gb_args(int argc, char **argv, int *n_own, char **own, int *n_gb, 
     gb[*n_gb] = NULL;
 }
 
+void ts_bench_add_context(const char *key, const char *value)
+{
+#if TS_HAVE_GBENCH
+    gbench_add_context(key, value);
+#else
+    (void)key, (void)value;
+#endif
+}
+
 int ts_bench_check_flags(int argc, char **argv, ts_err *e)
 {
 #if TS_HAVE_GBENCH

@@ -97,6 +97,8 @@ bool ts_bench_interrupted(void);
 /* Split a command line into ours (own, argv[0] kept, NULL-terminated) and
  * Google Benchmark's (gb: every --benchmark_* and --v=N).  Both hold argc+1. */
 void ts_split_gb_args(int argc, char **argv, int *n_own, char **own, int *n_gb, char **gb);
+/* A key/value pair for the "context" of every GB JSON written later (no-op without GB). */
+void ts_bench_add_context(const char *key, const char *value);
 /* Google Benchmark's flags in argv[1..] are all valid (argv is not changed). */
 int ts_bench_check_flags(int argc, char **argv, ts_err *e);
 /* "--benchmark_min_time=0.05" in the syntax of the GB this was built with. */

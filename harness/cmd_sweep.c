@@ -371,6 +371,7 @@ int ts_run_plan(ts_plan_pts *pl, const ts_run_opts *o)
     ts_drive d = {.cmd = o->cmd, .out_dir = r.dir, .run_id = r.run_id,
                   .peak = r.have_peak ? &r.peak : NULL, .plain_progress = o->plain_progress};
     d.bench = (ts_bench_cfg){.seed = r.seed, .peak = d.peak, .gb_argc = r.gb_argc, .gb_argv = r.gb_argv};
+    ts_meta_context(r.run_id, ts_bench_add_context);
     ts_bench_catch_signals();
     rc = ts_bench_drive(pl, &d, &e);
     return finish(&r, &d, rc, &e);

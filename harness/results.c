@@ -472,11 +472,12 @@ static void versions(char *onednn, size_t n1, char *gb, size_t n2)
 static void sb_command(sbuf *b, int argc, char **argv)
 {
     sbuf c = {0};
+    sb_printf(&c, "tiedseq"); /* argv[0] is the subcommand */
     for (int k = 0; k < argc; k++) {
         const char *a = argv[k];
         bool plain = *a && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
                                      "_./:,=+-@%") == strlen(a);
-        sb_printf(&c, k ? (plain ? " %s" : " '%s'") : (plain ? "%s" : "'%s'"), a);
+        sb_printf(&c, plain ? " %s" : " '%s'", a);
     }
     sb_json(b, c.p ? c.p : "");
     free(c.p);
@@ -524,6 +525,25 @@ static void sb_plan_lists(sbuf *b, const ts_plan_pts *pl)
         last = next;
     }
     sb_printf(b, "],\n  \"points\": %zu,\n", pl->n);
+}
+
+void ts_meta_context(const char *run_id, void (*add)(const char *key, const char *value))
+{
+    char git[128], model[256], isa[256], onednn[128], gb[64];
+    command_line("git -C '" TS_SOURCE_DIR "' describe --always --dirty --abbrev=12 2>/dev/null", git,
+                 sizeof git);
+    ts_cpu_model(model, sizeof model);
+    ts_isa_names(ts_cpu_isa(), isa, sizeof isa);
+    versions(onednn, sizeof onednn, gb, sizeof gb);
+    add("ts_run_id", run_id);
+    add("ts_git_rev", git);
+    add("ts_cpu_model", model);
+    add("ts_isa", isa);
+    add("ts_compiler", TS_C_COMPILER);
+    add("ts_cflags", TS_C_FLAGS);
+    add("ts_onednn_version", onednn);
+    add("ts_OMP_PROC_BIND", getenv("OMP_PROC_BIND") ? getenv("OMP_PROC_BIND") : "");
+    add("ts_OMP_PLACES", getenv("OMP_PLACES") ? getenv("OMP_PLACES") : "");
 }
 
 int ts_meta_write(const char *path, const ts_meta_info *mi, ts_err *e)

@@ -69,6 +69,8 @@ typedef struct ts_meta_info {
     uint64_t seed;
 } ts_meta_info;
 int ts_meta_write(const char *path, const ts_meta_info *mi, ts_err *e);
+/* The same facts, as "ts_*" key/value pairs for GB's JSON context. */
+void ts_meta_context(const char *run_id, void (*add)(const char *key, const char *value));
 
 /* "20250131-142501-host": UTC date and time, then the short host name. */
 void ts_make_run_id(char *buf, size_t n);
