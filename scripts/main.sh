@@ -11,7 +11,7 @@ echo "== variants on this machine"
 "$ts" list
 echo "== verify: every variant against the reference (default problem set)"
 "$ts" verify --quiet
-if ! "$ts" --help | grep -q '^  sweep'; then
+if ! "$ts" sweep --help >/dev/null 2>&1; then
   echo "tiedseq: built without Google Benchmark: no sweep (apt-get install libbenchmark-dev)" >&2
   exit 1
 fi
@@ -20,10 +20,16 @@ mkdir -p "$run"
 echo "== peak: this machine's measured limits"
 "$ts" peak --out "$run/peak.json"
 echo "== sweep -> $run"
+# A point that fails verification is recorded (status=fail, never timed) and
+# makes sweep exit 1; the plots and summary of what passed still get made, and
+# this script then exits with the sweep's status.
+status=0
 # shellcheck disable=SC2086
-"$ts" sweep --out "$run" ${SWEEP_ARGS:-}
+"$ts" sweep --out "$run" ${SWEEP_ARGS:-} || status=$?
+[ -s "$run/points.csv" ] || exit "$status"
 echo "== plots"
 bash "$root/scripts/plot.sh" "$run"
 echo "== summary"
 "$ts" summary "$run"
 echo "results: $run"
+exit "$status"
