@@ -43,9 +43,9 @@ static inline float ts_blk_expf(float x)
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * (r * r) + r + 1.0f;
-    int32_t ti, si;
+    uint32_t ti, si; /* unsigned: the shift must not overflow a signed int */
     memcpy(&ti, &t, 4);
-    si = (ti - 0x4b400000 + 127) << 23;     /* t's low bits hold n; 0x4b400000 = bits(shifter) */
+    si = (ti - 0x4b400000u + 127u) << 23;   /* t's low bits hold n; 0x4b400000 = bits(shifter) */
     float s;
     memcpy(&s, &si, 4);
     return p * s;

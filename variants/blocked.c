@@ -10,7 +10,7 @@
  *   4 units x r|u, RNN and GRU candidate: 8 units).  The gate math runs on the
  *   6x8 accumulator tile right after its k loop, while it is still in L1.
  * - One `omp parallel` region per run.  Each thread owns a fixed slice of
- *   hidden units (granules of 8, so its LSTM/GRU/RNN panels and its c state
+ *   hidden units (granules of 16, so its LSTM/GRU/RNN panels and its c state
  *   stay its own) and computes the hoisted projection for exactly those
  *   columns, so the hoist needs no barrier.  h is double-buffered: one barrier
  *   per step (GRU: two, r*h must be complete before the candidate GEMM).
@@ -27,9 +27,9 @@
 
 #define NR TS_BLK_NR
 #define MR TS_BLK_MR
-#define GRANULE 8                 /* hidden units per ownership unit: a multiple of every U */
-#define CHUNK_FLOATS (1u << 20)   /* hoisted-projection buffer per chunk of steps (4 MiB) */
-#define ROW_BLOCK 120             /* rows of X per hoist block: 120*I floats stay in L2 */
+#define GRANULE 16 /* units per ownership unit: a multiple of every U; 64 bytes of a state row */
+#define CHUNK_FLOATS (1u << 20) /* hoisted-projection buffer per chunk of steps (4 MiB) */
+#define ROW_BLOCK 120 /* rows of X per hoist block: 120*I floats stay in L2 */
 
 /* One packed weight matrix: panels of U hidden units x G gate blocks (U*G = NR). */
 typedef struct blk_gemm {
