@@ -157,18 +157,29 @@ void TS_KN(xproj)(int64_t rows, int64_t K, const float *a, int64_t lda, const fl
 
 /* ---- one cell step of one panel: GEMM, then the cell math on the tile ---- */
 
-/* tile vectors: i j f o of VF_LANES units */
+/* tile vectors: i j f o of VF_LANES units.  Each activation is applied to all
+ * rows before the next one starts: mr independent chains side by side keep the
+ * FMA ports busy, where row-by-row order would wait on one chain's latency. */
 TS_INLINE void epi_lstm(const int mr, tile_acc acc, const ts_tile_args *t, int64_t r0)
 {
 #pragma GCC unroll 8
+    for (int r = 0; r < mr; r++)
+        acc[r][0] = vf_mul(vf_sigmoid(acc[r][0]), vf_tanh(acc[r][1]));
+#pragma GCC unroll 8
+    for (int r = 0; r < mr; r++)
+        acc[r][2] = vf_sigmoid(acc[r][2]);
+#pragma GCC unroll 8
+    for (int r = 0; r < mr; r++)
+        acc[r][3] = vf_sigmoid(acc[r][3]);
+#pragma GCC unroll 8
     for (int r = 0; r < mr; r++) {
         int64_t off = (r0 + r) * t->ldh + t->u0;
-        vf c = vf_load(t->c + off);
-        vf ij = vf_mul(vf_sigmoid(acc[r][0]), vf_tanh(acc[r][1]));
-        c = vf_fmadd(c, vf_sigmoid(acc[r][2]), ij);
-        vf_store(t->c + off, c);
-        vf_store(t->h_out + off, vf_mul(vf_tanh(c), vf_sigmoid(acc[r][3])));
+        acc[r][1] = vf_fmadd(vf_load(t->c + off), acc[r][2], acc[r][0]);
+        vf_store(t->c + off, acc[r][1]);
     }
+#pragma GCC unroll 8
+    for (int r = 0; r < mr; r++)
+        vf_store(t->h_out + (r0 + r) * t->ldh + t->u0, vf_mul(vf_tanh(acc[r][1]), acc[r][3]));
 }
 
 /* tile vectors: 4 x VF_LANES units of one gate */
