@@ -43,16 +43,28 @@ static int opt_num(const ts_csv *c, size_t r, const char *col, double *v, ts_err
     return ts_csv_num(c, r, k, v, e);
 }
 
+/* A row computes the problem's model unless its `cell` column says otherwise
+ * (a peer's PyTorch GRU is the linear-before-reset cell, "gru-lbr"). */
+static bool same_model(const ts_csv *c, size_t r, int cc, const char *problem)
+{
+    if (cc < 0)
+        return true;
+    const char *cell = ts_csv_get(c, r, cc);
+    size_t n = strlen(cell);
+    return !strncmp(problem, cell, n) && problem[n] == ':';
+}
+
 /* Scan every row of `problem`: fastest ok overall, naive, fastest ok oneDNN. */
 static int summarise(const ts_csv *c, const char *problem, sum_row *out, ts_err *e)
 {
     int cv = ts_csv_col(c, "variant"), cp = ts_csv_col(c, "problem"), cs = ts_csv_col(c, "status");
-    int cm = ts_csv_col(c, "median_us");
+    int cm = ts_csv_col(c, "median_us"), cc = ts_csv_col(c, "cell");
     double naive = NAN, onednn = NAN;
     memset(out, 0, sizeof *out);
     out->problem = problem, out->med = out->gflops = out->peak_frac = NAN;
     for (size_t r = 0; r < c->nrows; r++) {
-        if (strcmp(ts_csv_get(c, r, cp), problem) || strcmp(ts_csv_get(c, r, cs), "ok"))
+        if (strcmp(ts_csv_get(c, r, cp), problem) || strcmp(ts_csv_get(c, r, cs), "ok") ||
+            !same_model(c, r, cc, problem))
             continue;
         const char *v = ts_csv_get(c, r, cv);
         double med;
