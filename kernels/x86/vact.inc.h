@@ -7,32 +7,40 @@
 #define TS_VACT_INC_H
 
 /* Cephes expf: exp(x) = 2^n * exp(r), n = round(x/ln2), r = x - n*ln2 in two
- * parts (|r| <= ln2/2), exp(r) = 1 + r + r^2*P(r).  x is clamped to where the
- * result is a normal float, so no lane ever produces inf or a denormal. */
-static inline vf vf_exp(vf x)
+ * parts (|r| <= ln2/2), exp(r) = 1 + r*(1 + r*P(r)).  n comes from adding
+ * 1.5*2^23, which leaves round-to-nearest(x/ln2) in the mantissa: one FMA and
+ * one subtraction (a round instruction is two uops on port 0, twice the latency).
+ * sign = +1 gives exp(x); sign = -1 gives exp(-x) without negating x: n and
+ * the odd coefficients change sign instead.  sign*x must lie in [-87, 88]. */
+static inline vf vf_exp_signed(vf x, const float sign)
 {
-    x = vf_min(vf_max(x, vf_set1(-87.0f)), vf_set1(88.0f));
-    /* n = round(x/ln2): adding 1.5*2^23 leaves the integer part, rounded to
-     * nearest, in the mantissa; one FMA and one subtraction (a round
-     * instruction is two uops on port 0 and twice the latency) */
     const vf magic = vf_set1(12582912.0f);
-    vf n = vf_sub(vf_fmadd(x, vf_set1(1.44269504088896341f), magic), magic);
-    vf r = vf_fnmadd(n, vf_set1(0.693359375f), x);
-    r = vf_fnmadd(n, vf_set1(-2.12194440e-4f), r);
-    vf p = vf_set1(1.9875691500e-4f);
+    vf m = vf_sub(vf_fmadd(x, vf_set1(1.44269504088896341f), magic), magic); /* round(x/ln2) */
+    vf r = vf_fnmadd(m, vf_set1(0.693359375f), x);                            /* x - m*ln2 */
+    r = vf_fnmadd(m, vf_set1(-2.12194440e-4f), r);
+    /* exp(sign*r) = 1 + sign*r*(1 + sign*r*P(sign*r)) */
+    vf p = vf_set1(sign * 1.9875691500e-4f);
     p = vf_fmadd(p, r, vf_set1(1.3981999507e-3f));
-    p = vf_fmadd(p, r, vf_set1(8.3334519073e-3f));
+    p = vf_fmadd(p, r, vf_set1(sign * 8.3334519073e-3f));
     p = vf_fmadd(p, r, vf_set1(4.1665795894e-2f));
-    p = vf_fmadd(p, r, vf_set1(1.6666665459e-1f));
+    p = vf_fmadd(p, r, vf_set1(sign * 1.6666665459e-1f));
     p = vf_fmadd(p, r, vf_set1(5.0000001201e-1f));
-    vf y = vf_fmadd(vf_mul(p, r), r, vf_add(r, vf_set1(1.0f)));
-    return vf_ldexp(y, n);
+    vf y = vf_fmadd(p, vf_mul(vf_set1(sign), r), vf_set1(1.0f));
+    y = vf_fmadd(y, vf_mul(vf_set1(sign), r), vf_set1(1.0f));
+    return vf_ldexp(y, sign > 0 ? m : vf_sub(vf_zero(), m));
 }
 
-/* 1 / (1 + exp(-x)); exp's clamp keeps the denominator finite. */
+/* x is clamped to where the result is a normal float: no lane is inf or denormal */
+static inline vf vf_exp(vf x)
+{
+    return vf_exp_signed(vf_min(vf_max(x, vf_set1(-87.0f)), vf_set1(88.0f)), 1.0f);
+}
+
+/* 1 / (1 + exp(-x)); the clamp keeps the denominator finite. */
 static inline vf vf_sigmoid(vf x)
 {
-    return vf_recip(vf_add(vf_set1(1.0f), vf_exp(vf_sub(vf_zero(), x))));
+    vf e = vf_exp_signed(vf_min(vf_max(x, vf_set1(-87.0f)), vf_set1(87.0f)), -1.0f);
+    return vf_recip(vf_add(vf_set1(1.0f), e));
 }
 
 /* tanh: |x| < 0.625 by Cephes' odd polynomial x + x^3*P(x^2) (relative accuracy
@@ -49,7 +57,7 @@ static inline vf vf_tanh(vf x)
     p = vf_fmadd(p, z, vf_set1(1.33314422036e-1f));
     p = vf_fmadd(p, z, vf_set1(-3.33332819422e-1f));
     vf small = vf_fmadd(vf_mul(p, z), x, x);
-    vf e = vf_exp(vf_mul(vf_set1(-2.0f), vf_min(ax, vf_set1(20.0f))));
+    vf e = vf_exp_signed(vf_mul(vf_set1(-2.0f), vf_min(ax, vf_set1(20.0f))), 1.0f); /* >= exp(-40) */
     vf one = vf_set1(1.0f);
     vf large = vf_mul(vf_sub(one, e), vf_recip(vf_add(one, e)));
     return vf_blend(vf_lt(ax, vf_set1(0.625f)), vf_copysign(large, x), small);
