@@ -52,7 +52,7 @@ TS_INLINE void acc_store(const int mr, tile_acc acc, float *c)
 /* One row: 4 chains only, each FMA waiting on the previous k.  A second set of
  * accumulators for odd k doubles the FMAs in flight (batch 1 streams weights
  * and must not be latency-bound); the two halves are added at the end. */
-TS_INLINE void acc_fma_1row(tile_acc acc, const float *a, const float *w, int64_t K)
+TS_INLINE void acc_fma_1row(tile_acc acc, const float *a, const float *w, int64_t K, const char *pf)
 {
     vf odd[NV];
 #pragma GCC unroll 4
@@ -60,6 +60,7 @@ TS_INLINE void acc_fma_1row(tile_acc acc, const float *a, const float *w, int64_
         odd[v] = vf_zero();
     int64_t k = 0;
     for (; k + 2 <= K; k += 2) {
+        __builtin_prefetch(pf + k * 64, 0, 2);
         vf b0 = vf_bcast(a + k), b1 = vf_bcast(a + k + 1);
 #pragma GCC unroll 4
         for (int v = 0; v < NV; v++) {
@@ -78,14 +79,17 @@ TS_INLINE void acc_fma_1row(tile_acc acc, const float *a, const float *w, int64_
         acc[0][v] = vf_add(acc[0][v], odd[v]);
 }
 
-/* acc[r] += a[r*lda + 0..K) @ w[K x NW] */
-TS_INLINE void acc_fma(const int mr, tile_acc acc, const float *a, int64_t lda, const float *w, int64_t K)
+/* acc[r] += a[r*lda + 0..K) @ w[K x NW].  Each k also prefetches one line at
+ * pf + 64k into L2 (see tile_prefetch). */
+TS_INLINE void acc_fma(const int mr, tile_acc acc, const float *a, int64_t lda, const float *w, int64_t K,
+                       const char *pf)
 {
     if (mr == 1) {
-        acc_fma_1row(acc, a, w, K);
+        acc_fma_1row(acc, a, w, K, pf);
         return;
     }
     for (int64_t k = 0; k < K; k++) {
+        __builtin_prefetch(pf + k * 64, 0, 2);
         vf w0 = vf_load(w + k * NW), w1 = vf_load(w + k * NW + VF_LANES);
         vf w2 = vf_load(w + k * NW + 2 * VF_LANES), w3 = vf_load(w + k * NW + 3 * VF_LANES);
 #pragma GCC unroll 8
@@ -107,16 +111,28 @@ TS_INLINE void acc_fma(const int mr, tile_acc acc, const float *a, int64_t lda, 
 #define KC_BYTES (24 << 10)
 #define KC (KC_BYTES / (NW * 4))
 
+/* The first row tile of a k-block would wait for its weights from L3 (at H =
+ * 512 a thread's weights exceed its L2) while the others find them in L1.  So
+ * the row tiles of block w[0, kn) prefetch the next block (the next k rows,
+ * or the next panel: both follow in memory) into L2, one line per k: tile rt
+ * takes lines [rt*kn, (rt+1)*kn) of it; tiles past its end re-touch their own
+ * block, which is in L1 (a prefetch is cheaper than a branch in the loop). */
+TS_INLINE const char *tile_prefetch(const float *w, int64_t kn, int64_t r0)
+{
+    int64_t line0 = r0 / TS_MR * kn, lines = kn * NW * 4 / 64;
+    return line0 < lines ? (const char *)(w + kn * NW) + line0 * 64 : (const char *)w;
+}
+
 /* One k-block of rows [r0, r0+mr): acc = first ? bias : c; acc += a @ w; c = acc */
 TS_INLINE void xproj_rows(const int mr, bool first, int64_t K, const float *a, int64_t lda,
-                          const float *w, const float *bias, float *c)
+                          const float *w, const float *bias, float *c, const char *pf)
 {
     tile_acc acc;
     if (first)
         acc_bias(mr, acc, bias);
     else
         acc_load(mr, acc, c);
-    acc_fma(mr, acc, a, lda, w, K);
+    acc_fma(mr, acc, a, lda, w, K, pf);
     acc_store(mr, acc, c);
 }
 
@@ -149,7 +165,9 @@ void TS_KN(xproj)(int64_t rows, int64_t K, const float *a, int64_t lda, const fl
     for (int64_t k0 = 0; k0 < K; k0 += KC) {
         const int64_t kn = K - k0 < KC ? K - k0 : KC;
         const bool first = k0 == 0;
-#define XPROJ_BODY(mr, r0) xproj_rows(mr, first, kn, a + (r0) * lda + k0, lda, w + k0 * NW, bias, c + (r0) * NW)
+#define XPROJ_BODY(mr, r0)                                                                  \
+    xproj_rows(mr, first, kn, a + (r0) * lda + k0, lda, w + k0 * NW, bias, c + (r0) * NW, \
+               tile_prefetch(w + k0 * NW, kn, r0))
         TS_ROW_TILES(rows, XPROJ_BODY);
 #undef XPROJ_BODY
     }
@@ -227,7 +245,8 @@ TS_INLINE void epi_gru_cand(const int mr, tile_acc acc, const ts_tile_args *t, i
     {                                                                                          \
         tile_acc acc;                                                                          \
         acc_load(mr, acc, t->xacc + r0 * NW);                                                  \
-        acc_fma(mr, acc, t->a + r0 * t->ldh + k0, t->ldh, t->wh + k0 * NW, kn);                \
+        acc_fma(mr, acc, t->a + r0 * t->ldh + k0, t->ldh, t->wh + k0 * NW, kn,                 \
+                tile_prefetch(t->wh + k0 * NW, kn, r0));                                       \
         if (k0 + kn == t->H)                                                                   \
             epi(mr, acc, t, r0);                                                               \
         else                                                                                   \
