@@ -10,7 +10,9 @@
 /* Hoisted input pre-activations are computed for this many bytes of steps at a
  * time: big enough that the input weights are streamed once per many steps,
  * small enough to stay in the last-level cache next to the recurrent weights. */
+#ifndef XPROJ_BUDGET_BYTES /* -D for experiments: 1 and 16 MiB measured no better */
 #define XPROJ_BUDGET_BYTES (4u << 20)
+#endif
 /* Units a thread owns come in multiples of this many floats: one cache line,
  * so two threads never write the same line of a state row. */
 #define MIN_GRANULE 16

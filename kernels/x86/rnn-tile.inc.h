@@ -61,6 +61,7 @@ TS_INLINE void acc_fma_1row(tile_acc acc, const float *a, const float *w, int64_
     int64_t k = 0;
     for (; k + 2 <= K; k += 2) {
         __builtin_prefetch(pf + k * 64, 0, 2);
+        __builtin_prefetch(pf + (k + 1) * 64, 0, 2);
         vf b0 = vf_bcast(a + k), b1 = vf_bcast(a + k + 1);
 #pragma GCC unroll 4
         for (int v = 0; v < NV; v++) {
@@ -108,7 +109,9 @@ TS_INLINE void acc_fma(const int mr, tile_acc acc, const float *a, int64_t lda, 
  * tile of the batch passes over them, so the weights come from L2 once per
  * step instead of once per row tile.  Between k-blocks the accumulators go to
  * the caller's [rows x NW] buffer, a small fraction of the traffic. */
+#ifndef KC_BYTES /* -DKC_BYTES=... for experiments; 16 and 32 KiB measured no better */
 #define KC_BYTES (24 << 10)
+#endif
 #define KC (KC_BYTES / (NW * 4))
 
 /* The first row tile of a k-block would wait for its weights from L3 (at H =
