@@ -61,6 +61,9 @@ int main(void)
         "rnn:b7:i40:h24:e1:d0:teacher:t1",    "lstm:b13:i20:h40:e30:d30:teacher:t2:fb0.5",
         "gru:b6:i1:h1:e2:d3:teacher:t2",      "lstm:b1:i1:h1:e2:d3:greedy:v2:t2",
         "rnn:b12:i70:h130:e4:d4:greedy:v9:t2", "lstm:b7:i200:h48:e6:d5:teacher:t3",
+        /* batch x state wide enough that the 4 MiB hoisting budget splits the
+         * encoder into two chunks (avx512 and avx2 alike) */
+        "lstm:b64:i10:h100:e40:d4:teacher:t2", "gru:b64:i10:h100:e50:d3:greedy:v5:t1",
     };
     for (size_t k = 0; k < sizeof extra / sizeof extra[0]; k++)
         check_problem(extra[k], 9000 + k);
