@@ -1,24 +1,37 @@
 /* The greedy loop function: TF's _extract_argmax_and_embed. */
 #include "tiedseq.h"
 
+/* Logits in chunks of LOGIT_CHUNK columns, rows of W read contiguously (W is
+ * [H x V]); each z[v] still sums over k in order, then adds the bias, as TF's
+ * matmul followed by bias_add.  No allocation: the chunk lives on the stack. */
+#define LOGIT_CHUNK 256
+
 int ts_loop_argmax_embed(void *ctx, const ts_problem *p, int64_t step, const float *prev,
                          float *next, int32_t *symbols)
 {
     (void)step;
     const ts_weights *w = ctx;
     const int64_t H = p->H, V = p->V, I = p->I;
+    float z[LOGIT_CHUNK];
     for (int64_t b = 0; b < p->B; b++) {
         const float *h = prev + b * H;
         int64_t best = 0;
         float best_z = 0;
-        for (int64_t v = 0; v < V; v++) {
-            float z = 0; /* fp32 dot product, then + bias: TF's matmul then bias add */
-            for (int64_t k = 0; k < H; k++)
-                z += h[k] * w->proj_w[k * V + v];
-            z += w->proj_b[v];
-            if (v == 0 || z > best_z) { /* strict '>' keeps the smallest index on ties */
-                best = v;
-                best_z = z;
+        for (int64_t v0 = 0; v0 < V; v0 += LOGIT_CHUNK) {
+            int64_t n = V - v0 < LOGIT_CHUNK ? V - v0 : LOGIT_CHUNK;
+            for (int64_t j = 0; j < n; j++)
+                z[j] = 0.0f;
+            for (int64_t k = 0; k < H; k++) {
+                const float a = h[k], *wk = w->proj_w + k * V + v0;
+                for (int64_t j = 0; j < n; j++)
+                    z[j] += a * wk[j];
+            }
+            for (int64_t j = 0; j < n; j++) {
+                float zj = z[j] + w->proj_b[v0 + j];
+                if ((v0 == 0 && j == 0) || zj > best_z) { /* strict '>': smallest index on ties */
+                    best = v0 + j;
+                    best_z = zj;
+                }
             }
         }
         const float *row = w->embedding + best * I;
