@@ -7,6 +7,8 @@
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
+#include "cli.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,13 +16,6 @@
 #include "gbench.h"
 #endif
 
-/* Copy a message into a fixed field, cut to fit. */
-static void str_copy(char *dst, size_t n, const char *src)
-{
-    size_t k = strnlen(src, n - 1);
-    memcpy(dst, src, k);
-    dst[k] = '\0';
-}
 
 const char *ts_pt_status_name(ts_pt_status s)
 {
@@ -217,13 +212,13 @@ static int vcache_fill(vcache *c, const ts_problem *p, uint64_t seed)
 {
     ts_err e = {{0}};
     if (ts_tensors_alloc(&c->t, p, &e)) {
-        str_copy(c->why, sizeof c->why, e.msg);
+        ts_str_copy(c->why, sizeof c->why, e.msg);
         return -1;
     }
     ts_tensors_fill(&c->t, seed);
     if (ts_result_alloc(&c->ref, p, true, &e)) {
         ts_tensors_free(&c->t);
-        str_copy(c->why, sizeof c->why, e.msg);
+        ts_str_copy(c->why, sizeof c->why, e.msg);
         return -1;
     }
     c->margins = calloc((size_t)(p->D * p->B) + 1, sizeof *c->margins);
@@ -247,7 +242,7 @@ static int vcache_get(vcache *c, const ts_problem *p, uint64_t seed)
         return c->failed ? -1 : 0;
     vcache_free(c);
     c->have = true;
-    str_copy(c->key, sizeof c->key, key);
+    ts_str_copy(c->key, sizeof c->key, key);
     c->failed = vcache_fill(c, p, seed) != 0;
     return c->failed ? -1 : 0;
 }
@@ -257,12 +252,12 @@ static void verify_point(ts_point *pt, vcache *c, uint64_t seed)
     char why[256];
     if (!ts_variant_available(pt->var, &pt->p, why, sizeof why)) {
         pt->status = TS_PT_SKIPPED, pt->verdict = TS_SKIPPED;
-        str_copy(pt->label, sizeof pt->label, why);
+        ts_str_copy(pt->label, sizeof pt->label, why);
         return;
     }
     if (vcache_get(c, &pt->p, seed)) {
         pt->status = TS_PT_ERROR;
-        str_copy(pt->label, sizeof pt->label, c->why);
+        ts_str_copy(pt->label, sizeof pt->label, c->why);
         return;
     }
     ts_result got;
@@ -272,7 +267,7 @@ static void verify_point(ts_point *pt, vcache *c, uint64_t seed)
     if (ts_result_alloc(&got, &pt->p, true, &e) ||
         ts_run_variant(pt->var, &pt->p, &c->t.w, &c->t.in, &got.o, &e)) {
         pt->status = TS_PT_ERROR;
-        str_copy(pt->label, sizeof pt->label, e.msg);
+        ts_str_copy(pt->label, sizeof pt->label, e.msg);
         ts_result_free(&got);
         return;
     }
@@ -283,7 +278,7 @@ static void verify_point(ts_point *pt, vcache *c, uint64_t seed)
     pt->tol = v.tol;
     if (v.status == TS_FAIL) {
         pt->status = TS_PT_FAIL;
-        str_copy(pt->label, sizeof pt->label, v.reason);
+        ts_str_copy(pt->label, sizeof pt->label, v.reason);
     }
 }
 
@@ -329,7 +324,7 @@ static void set_label(gbench_state *st, const ts_point *pt, const ts_plan *plan)
     char label[256] = "";
     const char *detail = pt->var->detail ? pt->var->detail(plan) : NULL;
     if (detail)
-        str_copy(label, sizeof label, detail);
+        ts_str_copy(label, sizeof label, detail);
     if (pt->verdict != TS_PASS) /* timed, but say how it verified */
         snprintf(label + strlen(label), sizeof label - strlen(label), "%sverify %s",
                  *label ? "; " : "", ts_status_name(pt->verdict));
@@ -416,7 +411,7 @@ static void finish_point(bctx *c)
     bool have = c->nrep > 0 || !isnan(c->agg_median);
     if (c->failed || !have) {
         pt->status = TS_PT_ERROR;
-        str_copy(pt->label, sizeof pt->label, *c->why ? c->why : "no repetition succeeded");
+        ts_str_copy(pt->label, sizeof pt->label, *c->why ? c->why : "no repetition succeeded");
         return;
     }
     double sum = 0, mn = INFINITY, ss = 0;
@@ -432,7 +427,7 @@ static void finish_point(bctx *c)
     pt->mean_s = !isnan(c->agg_mean) ? c->agg_mean : mean;
     pt->cv = !isnan(c->agg_cv) ? c->agg_cv : cv;
     pt->status = TS_PT_OK;
-    str_copy(pt->label, sizeof pt->label, c->label);
+    ts_str_copy(pt->label, sizeof pt->label, c->label);
 }
 
 static void take_repetition(bctx *c, const gbench_row *row)
@@ -441,7 +436,7 @@ static void take_repetition(bctx *c, const gbench_row *row)
         if (!strcmp(row->error_msg, INTERRUPTED_MSG))
             c->interrupted = true;
         else if (!c->failed)
-            c->failed = true, str_copy(c->why, sizeof c->why, row->error_msg);
+            c->failed = true, ts_str_copy(c->why, sizeof c->why, row->error_msg);
         return;
     }
     if (c->nrep == c->cap) {
@@ -454,7 +449,7 @@ static void take_repetition(bctx *c, const gbench_row *row)
         c->rep_s = v, c->cap = cap;
     }
     c->rep_s[c->nrep++] = row->real_s;
-    str_copy(c->label, sizeof c->label, row->label);
+    ts_str_copy(c->label, sizeof c->label, row->label);
 }
 
 static void on_row(void *user, const gbench_row *row)
@@ -473,7 +468,7 @@ static void on_row(void *user, const gbench_row *row)
     } else if (!row->error) {
         c->gb_reps = row->repetitions;
         if (!*c->label)
-            str_copy(c->label, sizeof c->label, row->label);
+            ts_str_copy(c->label, sizeof c->label, row->label);
         if (!strcmp(row->aggregate, "mean"))
             c->agg_mean = row->real_s;
         else if (!strcmp(row->aggregate, "median"))
@@ -681,7 +676,7 @@ static void report_point(drive_st *s, const ts_point *pt)
             snprintf(what, sizeof what, "ok %.4g us %.3g GFLOP/s", pt->median_s * 1e6,
                      ts_flops_total(&pt->p) / pt->median_s * 1e-9);
         else
-            str_copy(what, sizeof what, ts_pt_status_name(pt->status));
+            ts_str_copy(what, sizeof what, ts_pt_status_name(pt->status));
         progress_text(s, pt, what, line, sizeof line);
         say(s, "%s\n", line);
     }

@@ -148,3 +148,10 @@ int ts_parse_u64(const char *opt, const char *s, uint64_t *v, ts_err *e)
     *v = x;
     return 0;
 }
+
+void ts_str_copy(char *dst, size_t n, const char *src)
+{
+    size_t k = strnlen(src, n - 1);
+    memcpy(dst, src, k);
+    dst[k] = '\0';
+}

@@ -35,6 +35,9 @@ int ts_plist_load_set(ts_problem_list *l, const char *name_or_path, ts_err *e);
 /* Comma-separated variant names ("all" or NULL = every registered). */
 int ts_variants_select(const char *csv, const ts_variant **out, size_t *n, ts_err *e);
 
+/* Copy src into dst[n], cut to fit (always terminated). */
+void ts_str_copy(char *dst, size_t n, const char *src);
+
 /* Parse a whole number option strictly. */
 int ts_parse_u64(const char *opt, const char *s, uint64_t *v, ts_err *e);
 

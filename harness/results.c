@@ -9,6 +9,8 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include "cli.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,13 +24,6 @@
 #include "gbench.h"
 #endif
 
-/* Copy a string into a fixed field, cut to fit. */
-static void str_copy(char *dst, size_t n, const char *src)
-{
-    size_t k = strnlen(src, n - 1);
-    memcpy(dst, src, k);
-    dst[k] = '\0';
-}
 
 /* ---- derived numbers and the CSV row ---- */
 
@@ -243,7 +238,7 @@ static ts_point *plan_find(ts_plan_pts *pl, const char *variant, const char *des
 static bool keep_row(const char *line, ts_plan_pts *pl, size_t *n_done)
 {
     char copy[2048], *f[14];
-    str_copy(copy, sizeof copy, line);
+    ts_str_copy(copy, sizeof copy, line);
     if (split_fields(copy, f, 14) < 14)
         return false;
     int st = ts_pt_status_parse(f[12]);
@@ -323,13 +318,13 @@ static int def_line(char *line, const char *path, int lineno, ts_sweep_def *d, t
         return ts_fail(e, "%s:%d: malformed line '%s'", path, lineno, line);
     *val++ = '\0';
     if (!strcmp(line, "run_id")) {
-        str_copy(d->run_id, sizeof d->run_id, val);
+        ts_str_copy(d->run_id, sizeof d->run_id, val);
     } else if (!strcmp(line, "seed")) {
         ts_err pe;
         if (ts_parse_u64("seed", val, &d->seed, &pe))
             return ts_fail(e, "%s:%d: %s", path, lineno, pe.msg);
     } else if (!strcmp(line, "gbench")) {
-        str_copy(d->gbench, sizeof d->gbench, val);
+        ts_str_copy(d->gbench, sizeof d->gbench, val);
     } else if (!strcmp(line, "point")) {
         char *desc = strchr(val, ' ');
         if (!desc)
@@ -432,7 +427,7 @@ static void command_line(const char *cmd, char *buf, size_t n)
     if (fgets(line, sizeof line, f)) {
         line[strcspn(line, "\r\n")] = '\0';
         if (*line)
-            str_copy(buf, n, line);
+            ts_str_copy(buf, n, line);
     }
     pclose(f);
 }
@@ -449,7 +444,7 @@ static void cpu_flags(char *buf, size_t n)
             char *v = strchr(line, ':') + 1;
             v += strspn(v, " \t");
             v[strcspn(v, "\r\n")] = '\0';
-            str_copy(buf, n, v);
+            ts_str_copy(buf, n, v);
             break;
         }
     fclose(f);
@@ -628,7 +623,7 @@ static int mkdir_p(const char *dir, ts_err *e)
     char path[4096];
     if (strlen(dir) >= sizeof path)
         return ts_fail(e, "results folder name too long");
-    str_copy(path, sizeof path, dir);
+    ts_str_copy(path, sizeof path, dir);
     for (char *s = path + 1;; s++) {
         char c = *s;
         if (c != '/' && c != '\0')
