@@ -28,19 +28,30 @@ static int spy_loop(void *ctx, const ts_problem *p, int64_t step, const float *p
     return ts_loop_argmax_embed((void *)s->w, p, step, prev, next, symbols);
 }
 
+/* Parse desc, fill tensors from seed and allocate outputs with per-step states;
+ * false when the variant cannot run the problem here. */
+static bool setup(const ts_variant *v, const char *desc, uint64_t seed, ts_problem *p,
+                  ts_tensors *t, ts_result *r)
+{
+    ts_err e;
+    char why[256];
+    CHECK(ts_problem_parse(desc, p, &e) == 0);
+    if (!ts_variant_available(v, p, why, sizeof why))
+        return false;
+    CHECK(ts_tensors_alloc(t, p, &e) == 0);
+    ts_tensors_fill(t, seed);
+    CHECK(ts_result_alloc(r, p, true, &e) == 0);
+    return true;
+}
+
 static void loop_calls(const ts_variant *v)
 {
     ts_problem p;
-    ts_err e;
-    CHECK(ts_problem_parse("gru:b2:i4:h6:e3:d5:greedy:v7:t1", &p, &e) == 0);
-    char why[256];
-    if (!ts_variant_available(v, &p, why, sizeof why))
-        return;
     ts_tensors t;
     ts_result r;
-    CHECK(ts_tensors_alloc(&t, &p, &e) == 0);
-    ts_tensors_fill(&t, 7);
-    CHECK(ts_result_alloc(&r, &p, true, &e) == 0);
+    ts_err e;
+    if (!setup(v, "gru:b2:i4:h6:e3:d5:greedy:v7:t1", 7, &p, &t, &r))
+        return;
     spy s = {.expect_prev = r.out, .w = &t.w};
     t.in.loop = spy_loop;
     t.in.loop_ctx = &s;
@@ -54,7 +65,6 @@ static void loop_calls(const ts_variant *v)
     /* final state equals the last per-step state */
     for (int64_t k = 0; k < p.B * p.H; k++)
         CHECK(r.h[k] == r.states_h[(p.D - 1) * p.B * p.H + k]);
-    /* a loop function's error stops the run and is returned */
     ts_result_free(&r);
     ts_tensors_free(&t);
 }
@@ -69,16 +79,11 @@ static int failing_loop(void *ctx, const ts_problem *p, int64_t step, const floa
 static void loop_error_propagates(const ts_variant *v)
 {
     ts_problem p;
-    ts_err e;
-    CHECK(ts_problem_parse("rnn:b1:i3:h4:e1:d3:greedy:v5", &p, &e) == 0);
-    char why[256];
-    if (!ts_variant_available(v, &p, why, sizeof why))
-        return;
     ts_tensors t;
     ts_result r;
-    CHECK(ts_tensors_alloc(&t, &p, &e) == 0);
-    ts_tensors_fill(&t, 3);
-    CHECK(ts_result_alloc(&r, &p, false, &e) == 0);
+    ts_err e;
+    if (!setup(v, "rnn:b1:i3:h4:e1:d3:greedy:v5", 3, &p, &t, &r))
+        return;
     t.in.loop = failing_loop;
     CHECK_MSG(ts_run_variant(v, &p, &t.w, &t.in, &r.o, &e) != 0, "%s ignored the loop's error", v->name);
     ts_result_free(&r);
