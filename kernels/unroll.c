@@ -2,6 +2,7 @@
  * in the ukernels table; this file decides who computes what, and when. */
 #include "unroll.h"
 
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,14 @@ struct ts_unroll_plan {
     float *c, *rh, *u; /* LSTM c; GRU r*h and u [B x Hp] */
     float *x;          /* greedy: next input [B x I] */
     float *xproj[2];   /* per pset: [panels][S*B][nw] */
+    /* greedy projection on every thread (NULL gw: one thread, ts_loop_call) */
+    int64_t gnw, gpanels; /* logits panel width; panels over V */
+    float *gw;         /* W packed [gpanels][H][gnw], zero-padded */
+    float *gb;         /* bias [gpanels][gnw], padded columns -inf (never chosen) */
+    float *gz;         /* per thread [B][gnw]: one panel's logits */
+    float *gbest_z;    /* per thread [B]: best logit of its columns */
+    int64_t *gbest_i;  /* per thread [B]: its index, -1 = none */
+    float *gx;         /* per thread [B x I]: the next input (no second barrier) */
     char detail[128];
 };
 
@@ -55,6 +64,8 @@ void ts_unroll_release(ts_unroll_plan *pl)
         ts_free(pl->xproj[k]);
     }
     ts_free(pl->c), ts_free(pl->rh), ts_free(pl->u), ts_free(pl->x);
+    ts_free(pl->gw), ts_free(pl->gb), ts_free(pl->gz), ts_free(pl->gbest_z), ts_free(pl->gbest_i);
+    ts_free(pl->gx);
     free(pl);
 }
 
@@ -107,6 +118,40 @@ static int alloc_buffers(ts_unroll_plan *pl, ts_err *e)
     return 0;
 }
 
+/* Greedy with the built-in loop: W packed in panels of the tile's width, so the
+ * xproj kernel computes one panel of logits (bias + prev @ W) for all rows.
+ * Best effort: without the memory the run falls back to ts_loop_call. */
+static void pack_greedy(ts_unroll_plan *pl)
+{
+    const ts_problem *p = &pl->p;
+    const int64_t T = p->threads, H = p->H, V = p->V;
+    if (p->feed != TS_FEED_GREEDY || p->D < 2 || !pl->uk->argmax || !pl->w->proj_w)
+        return;
+    pl->gnw = (int64_t)TS_PANEL_VECS * pl->uk->lanes;
+    pl->gpanels = (V + pl->gnw - 1) / pl->gnw;
+    const size_t cols = (size_t)(pl->gpanels * pl->gnw);
+    bool ok = (pl->gw = ts_alloc(cols * (size_t)H * 4)) && (pl->gb = ts_alloc(cols * 4)) &&
+              (pl->gz = ts_alloc((size_t)(T * p->B * pl->gnw) * 4)) &&
+              (pl->gbest_z = ts_alloc((size_t)(T * p->B) * 4)) &&
+              (pl->gbest_i = ts_alloc((size_t)(T * p->B) * sizeof(int64_t))) &&
+              (pl->gx = ts_alloc((size_t)(T * p->B * p->I) * 4));
+    if (!ok) {
+        ts_free(pl->gw), ts_free(pl->gb), ts_free(pl->gz), ts_free(pl->gbest_z), ts_free(pl->gbest_i);
+        ts_free(pl->gx);
+        pl->gw = pl->gb = pl->gz = pl->gbest_z = pl->gx = NULL;
+        pl->gbest_i = NULL;
+        return;
+    }
+    for (int64_t q = 0; q < pl->gpanels; q++) {
+        const int64_t v0 = q * pl->gnw, n = V - v0 < pl->gnw ? V - v0 : pl->gnw;
+        float *wq = pl->gw + q * H * pl->gnw; /* padding stays zero (ts_alloc) */
+        for (int64_t k = 0; k < H; k++)
+            memcpy(wq + k * pl->gnw, pl->w->proj_w + k * V + v0, (size_t)n * 4);
+        for (int64_t j = 0; j < pl->gnw; j++)
+            pl->gb[v0 + j] = j < n ? pl->w->proj_b[v0 + j] : -INFINITY;
+    }
+}
+
 int ts_unroll_prepare(const ts_problem *p, const ts_weights *w, const ts_ukernels *uk,
                       ts_unroll_plan **plan, ts_err *e)
 {
@@ -125,6 +170,7 @@ int ts_unroll_prepare(const ts_problem *p, const ts_weights *w, const ts_ukernel
         ts_unroll_release(pl);
         return -1;
     }
+    pack_greedy(pl);
     const ts_pset *ps = &pl->ps[0];
     snprintf(pl->detail, sizeof pl->detail, "%lldu x %d gates, %s tile, hoisted %s (%lld-step chunks)",
              (long long)ps->upp, ps->gates, uk->tile,
@@ -229,17 +275,67 @@ static void known_steps(worker *wk, const float *x, int64_t n, int64_t out_row0)
     }
 }
 
+/* The built-in argmax-embed of out_i on every thread: each takes a slice of the
+ * logits panels (its columns of V), keeps per row the first maximum, and after
+ * one barrier every thread reduces all slices in column order (strict '>': the
+ * smallest index on ties, as ts_loop_argmax_embed) and gathers the embedding
+ * rows into its own copy of the next input, so no second barrier is needed.
+ * Returns that input.  Symbols (row i+1) are written by thread 0. */
+static const float *greedy_project(const worker *wk, int64_t i)
+{
+    const ts_unroll_plan *pl = wk->pl;
+    const ts_problem *p = &pl->p;
+    const int64_t B = p->B, H = p->H, I = p->I, nw = pl->gnw;
+    const int t = omp_get_thread_num(), T = omp_get_num_threads();
+    const float *prev = wk->out->out + i * B * H; /* whole: step() ended with a barrier */
+    float *z = pl->gz + t * B * nw, *bz = pl->gbest_z + t * B;
+    int64_t *bi = pl->gbest_i + t * B;
+    for (int64_t b = 0; b < B; b++)
+        bz[b] = -INFINITY, bi[b] = -1;
+    const int64_t q1 = pl->gpanels * (t + 1) / T;
+    for (int64_t q = pl->gpanels * t / T; q < q1; q++) {
+        pl->uk->xproj(B, H, prev, H, pl->gw + q * H * nw, pl->gb + q * nw, z);
+        pl->uk->argmax(B, z, q * nw, bz, bi);
+    }
+#pragma omp barrier
+    float *x = pl->gx + t * B * I;
+    int32_t *sym = t == 0 && wk->out->symbols ? wk->out->symbols + (i + 1) * B : NULL;
+    for (int64_t b = 0; b < B; b++) {
+        int64_t best = -1;
+        float best_z = 0;
+        for (int s = 0; s < T; s++) {
+            const int64_t si = pl->gbest_i[s * B + b];
+            const float sz = pl->gbest_z[s * B + b];
+            if (si >= 0 && (best < 0 || sz > best_z))
+                best = si, best_z = sz;
+        }
+        if (best < 0)
+            best = 0; /* only if every logit is NaN */
+        memcpy(x + b * I, pl->w->embedding + best * I, (size_t)I * 4);
+        if (sym)
+            sym[b] = (int32_t)best;
+    }
+    return x;
+}
+
 /* Greedy decoder: step i takes dec[0] (i = 0) or the loop function's output of
- * out_{i-1}, computed by one thread between two barriers. */
+ * out_{i-1}: the built-in on every thread (greedy_project) when packed, else
+ * ts_loop_call on one thread between two barriers. */
 static void greedy_steps(worker *wk, volatile int *rc)
 {
     ts_unroll_plan *pl = wk->pl;
     const ts_problem *p = &pl->p;
     const size_t BH = (size_t)(p->B * p->H);
+    const bool fast = pl->gw && !wk->in->loop;
+    const float *x = wk->in->dec;
     for (int64_t i = 0; i < p->D; i++) {
-        step(wk, i == 0 ? wk->in->dec : pl->x, 0, i);
+        step(wk, x, 0, i);
         if (i + 1 == p->D)
             break;
+        if (fast) {
+            x = greedy_project(wk, i);
+            continue;
+        }
 #pragma omp single
         {
             int32_t *sym = wk->out->symbols ? wk->out->symbols + (i + 1) * p->B : NULL;
@@ -247,6 +343,7 @@ static void greedy_steps(worker *wk, volatile int *rc)
         } /* implicit barrier: every thread sees x and rc */
         if (*rc)
             return;
+        x = pl->x;
     }
 }
 

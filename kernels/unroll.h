@@ -8,7 +8,9 @@
  * two, r*h must be whole before the candidate GEMM).  The input part x @ Wx is
  * hoisted: one GEMM per chunk of steps, before those steps, for every step whose
  * input is known (encoder; decoder in teacher forcing).  Greedy decoder steps
- * multiply their input inside the step kernel instead. */
+ * multiply their input inside the step kernel instead; with the built-in loop
+ * function their projection, argmax and embedding run on every thread too
+ * (each a slice of V; docs/variants-simd.md, "Greedy projection"). */
 #ifndef TS_UNROLL_H
 #define TS_UNROLL_H
 #include "pack.h"
@@ -45,6 +47,10 @@ typedef struct ts_ukernels {
     void (*xproj)(int64_t rows, int64_t K, const float *a, int64_t lda, const float *w,
                   const float *bias, float *c);
     void (*step[TS_PH_COUNT])(const ts_tile_args *t);
+    /* greedy: per row of one logits panel c[rows x TS_PANEL_VECS*lanes] (first
+     * column col0), raise (best_z, best_i) on a strictly greater maximum; NULL =
+     * the greedy projection goes through ts_loop_call on one thread */
+    void (*argmax)(int64_t rows, const float *c, int64_t col0, float *best_z, int64_t *best_i);
 } ts_ukernels;
 
 typedef struct ts_unroll_plan ts_unroll_plan;

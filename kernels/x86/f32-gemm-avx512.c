@@ -19,4 +19,5 @@ const ts_ukernels ts_ukernels_avx512 = {
         [TS_PH_GRU_GATES] = TS_KN(step_gru_gates),
         [TS_PH_GRU_CAND] = TS_KN(step_gru_cand),
     },
+    .argmax = TS_KN(argmax),
 };

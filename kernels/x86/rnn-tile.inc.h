@@ -275,4 +275,34 @@ TS_STEP_KERNEL(step_rnn, epi_rnn)
 TS_STEP_KERNEL(step_gru_gates, epi_gru_gates)
 TS_STEP_KERNEL(step_gru_cand, epi_gru_cand)
 
+/* ---- greedy: argmax over one panel of logits ----
+ * c [rows x NW] holds one panel's logits (padded columns -inf, from the packed
+ * bias).  Per row: if the panel's maximum is strictly greater than best_z[r]
+ * (or nothing was chosen yet, best_i[r] < 0), best := (max, col0 + the first
+ * column equal to it).  Panels come in column order, so ties keep the smallest
+ * index, as ts_loop_argmax_embed does. */
+void TS_KN(argmax)(int64_t rows, const float *c, int64_t col0, float *best_z, int64_t *best_i)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        const float *cr = c + r * NW;
+        vf m = vf_load(cr);
+#pragma GCC unroll 4
+        for (int v = 1; v < NV; v++)
+            m = vf_max(m, vf_load(cr + v * VF_LANES));
+        float lane[VF_LANES] __attribute__((aligned(64)));
+        vf_store(lane, m);
+        float mx = lane[0];
+        for (int l = 1; l < VF_LANES; l++)
+            mx = lane[l] > mx ? lane[l] : mx;
+        if (best_i[r] >= 0 && !(mx > best_z[r]))
+            continue;
+        for (int j = 0; j < NW; j++)
+            if (cr[j] == mx) {
+                best_z[r] = cr[j];
+                best_i[r] = col0 + j;
+                break;
+            }
+    }
+}
+
 #endif
