@@ -100,6 +100,15 @@ int ts_plist_load_set(ts_problem_list *l, const char *name, ts_err *e)
     return rc;
 }
 
+int ts_plist_add_set(ts_problem_list *l, const char **names, size_t *n, size_t cap,
+                     const char *name, ts_err *e)
+{
+    if (*n == cap)
+        return ts_fail(e, "more than %zu --set options", cap);
+    names[(*n)++] = name;
+    return ts_plist_load_set(l, name, e);
+}
+
 int ts_variants_select(const char *csv, const ts_variant **out, size_t *n, ts_err *e)
 {
     *n = 0;

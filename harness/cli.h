@@ -32,6 +32,10 @@ int ts_plist_parse(ts_problem_list *l, const char *csv, ts_err *e);
  * one descriptor per line, '#' starts a comment.  Errors name file:line. */
 int ts_plist_load_set(ts_problem_list *l, const char *name_or_path, ts_err *e);
 
+/* --set NAME: load it into l and record its name in names[*n] (at most cap, for meta.json). */
+int ts_plist_add_set(ts_problem_list *l, const char **names, size_t *n, size_t cap,
+                     const char *name, ts_err *e);
+
 /* Comma-separated variant names ("all" or NULL = every registered). */
 int ts_variants_select(const char *csv, const ts_variant **out, size_t *n, ts_err *e);
 

@@ -53,12 +53,7 @@ static int parse_bench(int argc, char **argv, bench_args *b, ts_err *e)
     while (!rc && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'p': rc = ts_plist_parse(&b->probs, optarg, e); break;
-        case 's':
-            if (b->nsets == 32)
-                rc = ts_fail(e, "more than 32 --set options");
-            else
-                b->sets[b->nsets++] = optarg, rc = ts_plist_load_set(&b->probs, optarg, e);
-            break;
+        case 's': rc = ts_plist_add_set(&b->probs, b->sets, &b->nsets, 32, optarg, e); break;
         case 'v': b->variants = optarg; break;
         case 't': rc = ts_parse_int_list("--threads", optarg, b->threads, 1024, &b->nthreads, e); break;
         case 'o': b->out = optarg; break;
@@ -72,7 +67,7 @@ static int parse_bench(int argc, char **argv, bench_args *b, ts_err *e)
     if (!rc && optind < argc)
         rc = ts_fail(e, "unexpected argument '%s'", argv[optind]);
     if (!rc && !b->probs.n)
-        rc = ts_plist_load_set(&b->probs, "smoke", e), b->sets[b->nsets++] = "smoke";
+        rc = ts_plist_add_set(&b->probs, b->sets, &b->nsets, 32, "smoke", e);
     return rc;
 }
 

@@ -425,12 +425,7 @@ static int parse_sweep(int argc, char **argv, sweep_args *s, axes *given, ts_err
         case 'V': rc = int_axis("--vocab", optarg, given->V, &given->nV, e), given->any = true; break;
         case 't': rc = int_axis("--threads", optarg, given->T, &given->nT, e); s->have_threads = true; break;
         case 'v': s->variants = optarg; break;
-        case 's':
-            if (s->nsets == 32)
-                rc = ts_fail(e, "more than 32 --set options");
-            else
-                s->sets[s->nsets++] = optarg, rc = ts_plist_load_set(&s->probs, optarg, e);
-            break;
+        case 's': rc = ts_plist_add_set(&s->probs, s->sets, &s->nsets, 32, optarg, e); break;
         case 'p': rc = ts_plist_parse(&s->probs, optarg, e); break;
         case 'F': s->full = true; break;
         case 'o': s->out = optarg; break;
@@ -479,7 +474,7 @@ static int sweep_plan(sweep_args *s, const axes *given, ts_plan_pts *pl, ts_err 
     if (grid && !rc)
         rc = axes_expand(a, &s->probs, e);
     else if (!rc && !s->probs.n && !s->resume)
-        rc = ts_plist_load_set(&s->probs, "default", e), s->sets[s->nsets++] = "default";
+        rc = ts_plist_add_set(&s->probs, s->sets, &s->nsets, 32, "default", e);
     const ts_variant *vars[256];
     size_t nv = 0;
     if (!rc)

@@ -432,24 +432,6 @@ static void command_line(const char *cmd, char *buf, size_t n)
     pclose(f);
 }
 
-static void cpu_flags(char *buf, size_t n)
-{
-    snprintf(buf, n, "unknown");
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f)
-        return;
-    char line[8192];
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, "flags", 5) && strchr(line, ':')) {
-            char *v = strchr(line, ':') + 1;
-            v += strspn(v, " \t");
-            v[strcspn(v, "\r\n")] = '\0';
-            ts_str_copy(buf, n, v);
-            break;
-        }
-    fclose(f);
-}
-
 static void versions(char *onednn, size_t n1, char *gb, size_t n2)
 {
     snprintf(onednn, n1, "none");
@@ -552,7 +534,7 @@ int ts_meta_write(const char *path, const ts_meta_info *mi, ts_err *e)
                  sizeof git);
     ts_cpu_model(model, sizeof model);
     ts_isa_names(ts_cpu_isa(), isa, sizeof isa);
-    cpu_flags(flags, sizeof flags);
+    ts_cpuinfo_field("flags", flags, sizeof flags);
     versions(onednn, sizeof onednn, gb, sizeof gb);
     sbuf b = {0};
     sb_printf(&b, "{\n  \"run_id\": ");

@@ -50,22 +50,24 @@ void ts_isa_names(uint32_t isa, char *buf, size_t n)
         snprintf(buf, n, "baseline");
 }
 
-void ts_cpu_model(char *buf, size_t n)
+void ts_cpuinfo_field(const char *key, char *buf, size_t n)
 {
     snprintf(buf, n, "unknown");
     FILE *f = fopen("/proc/cpuinfo", "r");
     if (!f)
         return;
-    char line[512];
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, "model name", 10)) {
-            char *v = strchr(line, ':');
-            if (v) {
-                v += 1 + (v[1] == ' ');
-                v[strcspn(v, "\n")] = '\0';
-                snprintf(buf, n, "%s", v);
-            }
-            break;
-        }
+    size_t klen = strlen(key);
+    char line[8192]; /* the flags line of a modern x86 is over 1500 characters */
+    while (fgets(line, sizeof line, f)) {
+        char *v = strchr(line, ':');
+        if (strncmp(line, key, klen) || !v || strspn(line + klen, " \t") != (size_t)(v - line - klen))
+            continue;
+        v += 1 + strspn(v + 1, " \t");
+        v[strcspn(v, "\r\n")] = '\0';
+        snprintf(buf, n, "%s", v);
+        break;
+    }
     fclose(f);
 }
+
+void ts_cpu_model(char *buf, size_t n) { ts_cpuinfo_field("model name", buf, n); }

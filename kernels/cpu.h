@@ -20,6 +20,8 @@ enum {
 uint32_t ts_cpu_isa(void);
 /* Space-separated names of the bits in isa ("avx2 fma"), or "baseline". */
 void ts_isa_names(uint32_t isa, char *buf, size_t n);
+/* The value of the first `key : value` line of /proc/cpuinfo ("flags"), or "unknown". */
+void ts_cpuinfo_field(const char *key, char *buf, size_t n);
 /* The CPU model string from /proc/cpuinfo, or "unknown". */
 void ts_cpu_model(char *buf, size_t n);
 
