@@ -2,8 +2,8 @@
  * variant selection.  Exit codes: 0 ok, 1 a check failed or a run failed, 2 bad usage/input. */
 #ifndef TS_CLI_H
 #define TS_CLI_H
-#include "../kernels/tiedseq.h"
-#include "../variants/variant.h"
+#include "kernels/tiedseq.h"
+#include "variants/variant.h"
 
 #include <stdio.h>
 
@@ -12,7 +12,7 @@
 
 /* every subcommand: int ts_cmd_NAME(int argc, char **argv), argv[0] = "NAME" */
 #define TS_CMD(name, summary) int ts_cmd_##name(int argc, char **argv);
-#include "commands.def"
+#include "harness/commands.def"
 #undef TS_CMD
 
 /* One-line error to stderr: "tiedseq NAME: message". */

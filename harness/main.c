@@ -1,6 +1,6 @@
 /* tiedseq: the command.  Each subcommand lives in harness/cmd_*.c and is listed
  * once in harness/commands.def. */
-#include "cli.h"
+#include "harness/cli.h"
 
 #include <string.h>
 
@@ -9,7 +9,7 @@ static const struct {
     int (*fn)(int, char **);
 } commands[] = {
 #define TS_CMD(name, summary) {#name, summary, ts_cmd_##name},
-#include "commands.def"
+#include "harness/commands.def"
 #undef TS_CMD
 };
 

@@ -2,8 +2,8 @@
  * derived numbers of a timed point (GFLOP/s, time per step, fractions of a
  * known peak) and their points.csv rows, the list syntax of the sweep axes, and
  * how a plan groups points into chunks. */
-#include "../harness/bench.h"
-#include "../harness/results.h"
+#include "harness/timing/bench.h"
+#include "harness/files/results.h"
 #include "check.h"
 
 #include <math.h>

@@ -4,7 +4,7 @@
  * 1-row kernel), 3 (one 3-row tile), 7 (tiles of 3 + 4); I != H; every cell,
  * both feeds, 1 and 2 threads.  Plus chunked hoisting (more steps than one hoist
  * chunk holds), the micro-kernel by itself and the activations against libm. */
-#include "harness/verify.h"
+#include "harness/check/verify.h"
 #include "kernels/blocked-act.h"
 #include "kernels/blocked-gemm.h"
 #include "tests/check.h"

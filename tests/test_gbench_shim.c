@@ -6,8 +6,8 @@
  * top of it: a variant that fails verification is reported and never timed, an
  * unavailable one is skipped with its reason, a good one is timed.  No timing
  * is asserted. */
-#include "../harness/bench.h"
-#include "../harness/gbench.h"
+#include "harness/timing/bench.h"
+#include "harness/timing/gbench.h"
 #include "check.h"
 
 #include <stdlib.h>

@@ -9,10 +9,10 @@
  * swapped) and damaged golden files must all be caught.
  *
  * usage: test_golden [GOLDEN_DIR]   (default: tests/golden of the source tree) */
-#include "harness/io.h"
-#include "harness/npy.h"
-#include "harness/reference.h"
-#include "harness/verify.h"
+#include "harness/files/io.h"
+#include "harness/files/npy.h"
+#include "harness/check/reference.h"
+#include "harness/check/verify.h"
 #include "tests/check.h"
 
 #include <errno.h>

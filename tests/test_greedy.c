@@ -1,8 +1,8 @@
 /* Greedy semantics (TF's loop_function): never called at step 0, called D-1
  * times with the previous output, ties pick the smallest index; and the final
  * state equals the last per-step state.  Checked for every available variant. */
-#include "harness/reference.h"
-#include "harness/verify.h"
+#include "harness/check/reference.h"
+#include "harness/check/verify.h"
 #include "tests/check.h"
 
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * over threads): every available variant verifies on greedy shapes with odd V,
  * B and H at 1 and 2 threads, and with duplicated projection columns (exact
  * logit ties) the chosen symbol is the smallest index, as ts_loop_argmax_embed. */
-#include "harness/verify.h"
+#include "harness/check/verify.h"
 #include "tests/check.h"
 
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* naive against the reference on a grid of odd shapes (issue #2, item 7). */
-#include "harness/verify.h"
+#include "harness/check/verify.h"
 #include "tests/check.h"
 
 #include <stdio.h>

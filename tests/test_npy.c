@@ -1,5 +1,5 @@
 /* .npy round trip and every malformed file the reader must refuse by name. */
-#include "harness/npy.h"
+#include "harness/files/npy.h"
 #include "tests/check.h"
 
 #include <stdio.h>

@@ -5,8 +5,8 @@
  * Also: the caller's omp_get_max_threads() is unchanged, the problem's thread
  * count is what oneDNN runs under, detail names impl and weight format, and
  * supports refuses what oneDNN 2.6 cannot index. */
-#include "harness/reference.h"
-#include "harness/verify.h"
+#include "harness/check/reference.h"
+#include "harness/check/verify.h"
 #include "tests/check.h"
 
 #include <omp.h>

@@ -1,7 +1,7 @@
 /* harness/peak: the roofline lookups on a hand-made ts_peak, the JSON round trip,
  * every load error, and a short real measurement (values only > 0 and finite:
  * no timing targets). */
-#include "../harness/peak.h"
+#include "harness/probes/peak.h"
 #include "check.h"
 
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* The check can fail: variants perturbed on purpose are caught by verify. */
-#include "harness/verify.h"
+#include "harness/check/verify.h"
 #include "tests/check.h"
 
 #include <math.h>

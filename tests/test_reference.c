@@ -1,6 +1,6 @@
 /* The reference against cells worked out by hand (1 input, 1 unit; and a
  * 2-unit LSTM), written from TF-SEMANTICS.md independently of reference.c. */
-#include "harness/reference.h"
+#include "harness/check/reference.h"
 #include "tests/check.h"
 
 #include <math.h>

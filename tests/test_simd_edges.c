@@ -4,7 +4,7 @@
  * tails), I != H, every cell, both feeds, threads 1 and 2.  A variant must PASS
  * (or be MARGINAL/MISTRUSTED) wherever ts_variant_available says it runs, and be
  * SKIPPED exactly where it says it does not. */
-#include "harness/verify.h"
+#include "harness/check/verify.h"
 #include "tests/check.h"
 
 #include <stdio.h>

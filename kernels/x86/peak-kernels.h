@@ -1,4 +1,4 @@
-/* Micro-kernels of `tiedseq peak` (harness/peak.c): FMA throughput loops and
+/* Micro-kernels of `tiedseq peak` (harness/probes/peak.c): FMA throughput loops and
  * streaming read loops, one per ISA.  The avx2/avx512 ones live in ISA files:
  * call them only after ts_cpu_isa() reports all of TS_ISA_AVX2_FMA, resp. all of
  * TS_ISA_AVX512 (that file is compiled with F, VL, BW and DQ, and the compiler may

@@ -8,7 +8,7 @@ TensorFlow's tied seq2seq (tf_tied.py: TF's own cells, static_rnn, the transcrib
 legacy_seq2seq decoder), initialises the weights with the cells' own initializers
 under a fixed seed, reads them back from the TF variables, runs the graph on seeded
 inputs and writes weights, inputs and TF's results in the .npy contract of
-harness/io.c (float32 '<f4', C order; symbols int32), plus manifest.tsv and
+harness/files/io.c (float32 '<f4', C order; symbols int32), plus manifest.tsv and
 provenance.json.  Output is byte-for-byte reproducible for the same seed, date and
 pinned versions (requirements.txt); the folder is replaced all-or-nothing.
 """
@@ -70,13 +70,13 @@ def case_seed(base, name):
 
 
 def tolerance(p):
-    """ts_tolerance() of harness/verify.c."""
+    """ts_tolerance() of harness/check/verify.c."""
     n = (p.I + p.H) * (p.E + p.D)
     return 8.0 * math.ceil(math.log2(max(n, 2))) * FLT_EPSILON
 
 
 def tie_tolerance(p, proj_w):
-    """ts_tie_tolerance() of harness/verify.c."""
+    """ts_tie_tolerance() of harness/check/verify.c."""
     return 4.0 * tolerance(p) * float(np.abs(proj_w.astype(np.float64)).sum(axis=0).max())
 
 

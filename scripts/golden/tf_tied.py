@@ -195,7 +195,7 @@ def make_cell(tf, prob):
     return cells.BasicLSTMCell(prob.H, forget_bias=prob.forget_bias, state_is_tuple=True)
 
 
-# weight variable name suffix -> .npy file name of the contract (harness/io.c)
+# weight variable name suffix -> .npy file name of the contract (harness/files/io.c)
 _WEIGHT_FILES = {
     "rnn": {"kernel": "kernel.npy", "bias": "bias.npy"},
     "lstm": {"kernel": "kernel.npy", "bias": "bias.npy"},

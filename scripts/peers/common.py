@@ -4,7 +4,7 @@ against tiedseq's reference oracle, harness-style timing and points.csv rows.
 
 Everything here mirrors the C harness so that a peer row is comparable with a
 tiedseq row: descriptor syntax (kernels/problem.c), accounting (DESIGN.md §5),
-peak lookups (harness/peak.h) and the results contract (docs/peers.md).
+peak lookups (harness/probes/peak.h) and the results contract (docs/peers.md).
 Only the Python standard library and NumPy are used, so that both the Debian
 interpreter (PyTorch) and the TensorFlow venv can import this module."""
 import argparse
@@ -128,7 +128,7 @@ def recurrent_bytes(p):
     return 4.0 * GATES[p.cell] * p.H * p.H
 
 
-# ---- the machine's peak (harness/peak.h) ----
+# ---- the machine's peak (harness/probes/peak.h) ----
 
 def load_peak(path):
     """peak.json as a dict, or None when the file is absent.  A corrupt file is an error."""

@@ -1,4 +1,4 @@
-#include "npy.h"
+#include "harness/files/npy.h"
 
 #include <errno.h>
 #include <stdio.h>

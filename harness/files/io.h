@@ -2,7 +2,7 @@
  * One table serves `run`, `gen`, the golden test and the docs. */
 #ifndef TS_IO_H
 #define TS_IO_H
-#include "../kernels/tiedseq.h"
+#include "kernels/tiedseq.h"
 
 typedef struct ts_tensor_spec {
     const char *file;   /* "kernel.npy" */

@@ -1,5 +1,5 @@
-#include "cli.h"
-#include "verify.h"
+#include "harness/cli.h"
+#include "harness/check/verify.h"
 
 #include <getopt.h>
 #include <string.h>

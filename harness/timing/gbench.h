@@ -1,4 +1,4 @@
-/* Google Benchmark from C: the extern "C" face of harness/gbench_shim.cc (the
+/* Google Benchmark from C: the extern "C" face of harness/timing/gbench_shim.cc (the
  * project's only C++).  C code registers benchmarks (a name, a function, a
  * context pointer), runs them with Google Benchmark's own command-line flags,
  * and receives every repetition and aggregate as a plain struct as soon as GB

@@ -6,11 +6,11 @@
  * exist; ts_bench_available() is false and ts_bench_chunk fails. */
 #ifndef TS_BENCH_H
 #define TS_BENCH_H
-#include "../kernels/tiedseq.h"
-#include "../variants/variant.h"
-#include "cli.h"
-#include "peak.h"
-#include "verify.h"
+#include "kernels/tiedseq.h"
+#include "variants/variant.h"
+#include "harness/cli.h"
+#include "harness/probes/peak.h"
+#include "harness/check/verify.h"
 
 #include <stdbool.h>
 

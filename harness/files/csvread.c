@@ -1,4 +1,4 @@
-#include "csvread.h"
+#include "harness/files/csvread.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,7 +1,7 @@
 /* `tiedseq compare A B` / `tiedseq compare DIR --variants a,b`: speed-up of B over
  * A per point, its spread, a geometric mean, and which differences are noise. */
-#include "cli.h"
-#include "csvread.h"
+#include "harness/cli.h"
+#include "harness/files/csvread.h"
 
 #include <getopt.h>
 #include <math.h>

@@ -1,7 +1,7 @@
 /* ts_peak_load: read peak.json (or a run's meta.json, whose "peak" key holds the
  * same object) with a small strict JSON parser, and check every field the roofline
  * needs, so a corrupt or hand-broken file is one clear error, never a zero roof. */
-#include "peak.h"
+#include "harness/probes/peak.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,6 +1,6 @@
-#include "io.h"
+#include "harness/files/io.h"
 
-#include "npy.h"
+#include "harness/files/npy.h"
 
 #include <stdio.h>
 #include <string.h>

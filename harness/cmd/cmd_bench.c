@@ -1,8 +1,8 @@
 /* tiedseq bench: variants x problems x thread counts through Google Benchmark,
  * each verified against the reference first; GB's console table on stdout,
  * and with --out the same results folder as sweep. */
-#include "bench.h"
-#include "cli.h"
+#include "harness/timing/bench.h"
+#include "harness/cli.h"
 
 #include <getopt.h>
 #include <stdlib.h>

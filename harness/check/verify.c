@@ -1,6 +1,6 @@
-#include "verify.h"
+#include "harness/check/verify.h"
 
-#include "reference.h"
+#include "harness/check/reference.h"
 
 #include <float.h>
 #include <math.h>

@@ -2,8 +2,8 @@
  * any expected tensors, e.g. TF golden vectors). */
 #ifndef TS_VERIFY_H
 #define TS_VERIFY_H
-#include "../kernels/tiedseq.h"
-#include "../variants/variant.h"
+#include "kernels/tiedseq.h"
+#include "variants/variant.h"
 
 typedef enum {
     TS_PASS,       /* every element within tolerance */

@@ -3,13 +3,13 @@
  *               write() as each point finishes, so a killed run leaves valid rows
  *   meta.json   machine, software and run description (written atomically)
  *   sweep.txt   the planned points, seed and GB flags: what --resume checks
- *   peak.json   the measured machine limits (harness/peak.h)
+ *   peak.json   the measured machine limits (harness/probes/peak.h)
  *   gb/<chunk>.json  Google Benchmark's own JSON (compare.py loads it)
  * The column set is a contract shared with compare, summary and the plots. */
 #ifndef TS_RESULTS_H
 #define TS_RESULTS_H
-#include "bench.h"
-#include "peak.h"
+#include "harness/timing/bench.h"
+#include "harness/probes/peak.h"
 
 #define TS_CSV_HEADER                                                                       \
     "run_id,variant,problem,cell,B,I,H,E,D,feed,V,threads,status,reps,median_us,min_us,"    \

@@ -1,5 +1,5 @@
-#include "cli.h"
-#include "peak.h"
+#include "harness/cli.h"
+#include "harness/probes/peak.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -3,7 +3,7 @@
  * and publishes them all-or-nothing. */
 #ifndef TS_NPY_H
 #define TS_NPY_H
-#include "../kernels/tiedseq.h"
+#include "kernels/tiedseq.h"
 
 #define TS_NPY_MAX_DIMS 8
 

@@ -1,4 +1,4 @@
-#include "cli.h"
+#include "harness/cli.h"
 
 #include <string.h>
 

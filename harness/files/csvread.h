@@ -3,7 +3,7 @@
  * embedded newlines.  Used by `compare` and `summary`. */
 #ifndef TS_CSVREAD_H
 #define TS_CSVREAD_H
-#include "../kernels/tiedseq.h"
+#include "kernels/tiedseq.h"
 
 typedef struct ts_csv {
     char path[1024];

@@ -1,7 +1,7 @@
 // The project's only C++: Google Benchmark behind the C API of gbench.h.
 // Written against GB 1.7.1 (Debian 12) and kept free of internal:: names so it
 // also builds on 1.8/1.9, where run errors became "skipped" runs.
-#include "gbench.h"
+#include "harness/timing/gbench.h"
 
 #include <benchmark/benchmark.h>
 

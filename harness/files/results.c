@@ -1,7 +1,7 @@
 /* The results folder: points.csv rows, resume, sweep.txt, meta.json (results.h). */
-#include "results.h"
+#include "harness/files/results.h"
 
-#include "../kernels/cpu.h"
+#include "kernels/cpu.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -9,7 +9,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include "cli.h"
+#include "harness/cli.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +21,7 @@
 #include <oneapi/dnnl/dnnl.h>
 #endif
 #if TS_HAVE_GBENCH
-#include "gbench.h"
+#include "harness/timing/gbench.h"
 #endif
 
 

@@ -1,10 +1,10 @@
-/* `tiedseq peak`: measure the machine's own roofs (harness/peak.h), save and load
+/* `tiedseq peak`: measure the machine's own roofs (harness/probes/peak.h), save and load
  * them as JSON.  The FMA and read loops are ISA micro-kernels in kernels/x86/peak-*.c;
  * this file only schedules them over threads, times them and keeps the best. */
-#include "peak.h"
+#include "harness/probes/peak.h"
 
-#include "../kernels/cpu.h"
-#include "../kernels/x86/peak-kernels.h"
+#include "kernels/cpu.h"
+#include "kernels/x86/peak-kernels.h"
 
 #include <ctype.h>
 #include <errno.h>

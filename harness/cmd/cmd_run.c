@@ -1,9 +1,9 @@
 /* tiedseq run / gen: the .npy contract end to end. */
-#include "cli.h"
-#include "io.h"
-#include "npy.h"
-#include "reference.h"
-#include "verify.h"
+#include "harness/cli.h"
+#include "harness/files/io.h"
+#include "harness/files/npy.h"
+#include "harness/check/reference.h"
+#include "harness/check/verify.h"
 
 #include <getopt.h>
 #include <string.h>

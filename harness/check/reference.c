@@ -1,4 +1,4 @@
-#include "reference.h"
+#include "harness/check/reference.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,9 +1,9 @@
 /* tiedseq sweep: a grid of problems (or named sets) x variants x thread counts,
  * timed through Google Benchmark into results/<run-id>/, resumable.  Also home
  * of ts_run_plan, the part that bench --out shares. */
-#include "bench.h"
-#include "cli.h"
-#include "results.h"
+#include "harness/timing/bench.h"
+#include "harness/cli.h"
+#include "harness/files/results.h"
 
 #include <errno.h>
 #include <getopt.h>

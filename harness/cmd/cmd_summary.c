@@ -1,8 +1,8 @@
 /* `tiedseq summary DIR`: the short table the README's main command ends with —
  * per problem, the fastest variant that passed verification, how close it is to
  * the measured peak, and how far it is ahead of naive and of oneDNN. */
-#include "cli.h"
-#include "csvread.h"
+#include "harness/cli.h"
+#include "harness/files/csvread.h"
 
 #include <getopt.h>
 #include <math.h>

@@ -8,7 +8,7 @@
  *  "barrier_ns": {"1": x, "2": y}} */
 #ifndef TS_PEAK_H
 #define TS_PEAK_H
-#include "../kernels/tiedseq.h"
+#include "kernels/tiedseq.h"
 
 #include <stdio.h>
 

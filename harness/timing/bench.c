@@ -1,19 +1,19 @@
 /* The timing core of bench and sweep (see bench.h).  The plan helpers are plain
  * C; verification and timing need Google Benchmark (TS_HAVE_GBENCH). */
-#include "bench.h"
+#include "harness/timing/bench.h"
 
-#include "reference.h"
+#include "harness/check/reference.h"
 
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
-#include "cli.h"
+#include "harness/cli.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #if TS_HAVE_GBENCH
-#include "gbench.h"
+#include "harness/timing/gbench.h"
 #endif
 
 
@@ -559,7 +559,7 @@ int ts_bench_chunk(ts_point *pts, size_t n, const ts_bench_cfg *cfg, const char 
 
 /* ---- the driver: chunks, CSV rows, progress ---- */
 
-#include "results.h"
+#include "harness/files/results.h"
 
 #include <stdarg.h>
 #include <time.h>

@@ -3,7 +3,7 @@
  * rounded fp32 ops"), plus the greedy argmax margins the verifier needs. */
 #ifndef TS_REFERENCE_H
 #define TS_REFERENCE_H
-#include "../kernels/tiedseq.h"
+#include "kernels/tiedseq.h"
 
 /* margins: optional [D x B]: top-1 minus top-2 logit (double) of the argmax that
  * chose input i (row 0 and custom loop functions: INFINITY). */
