@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void ts_cli_error(const char *cmd, const char *fmt, ...)
 {
@@ -163,4 +164,108 @@ void ts_str_copy(char *dst, size_t n, const char *src)
     size_t k = strnlen(src, n - 1);
     memcpy(dst, src, k);
     dst[k] = '\0';
+}
+
+/* ---- shared option helpers ---- */
+
+static bool is_gb_flag(const char *a)
+{
+    return !strncmp(a, "--benchmark_", 12) || !strncmp(a, "--v=", 4);
+}
+
+void ts_split_gb_args(int argc, char **argv, int *n_own, char **own, int *n_gb, char **gb)
+{
+    *n_own = *n_gb = 0;
+    for (int k = 0; k < argc; k++) {
+        if (k > 0 && is_gb_flag(argv[k]))
+            gb[(*n_gb)++] = argv[k];
+        else
+            own[(*n_own)++] = argv[k];
+    }
+    own[*n_own] = NULL;
+    gb[*n_gb] = NULL;
+}
+
+
+
+
+static int parse_num(const char *opt, const char *s, int64_t *v, ts_err *e)
+{
+    if (!strcmp(s, "nproc")) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        *v = n > 0 ? n : 1;
+        return 0;
+    }
+    uint64_t x;
+    ts_err pe;
+    if (ts_parse_u64(opt, s, &x, &pe) || x > (1ull << 40))
+        return ts_fail(e, "%s: '%s' is not a whole number (or nproc)", opt, s);
+    *v = (int64_t)x;
+    return 0;
+}
+
+static int push_val(const char *opt, int64_t x, int64_t *out, size_t max, size_t *n, ts_err *e)
+{
+    for (size_t k = 0; k < *n; k++)
+        if (out[k] == x)
+            return 0; /* a value listed twice is one point */
+    if (*n == max)
+        return ts_fail(e, "%s: more than %zu values", opt, max);
+    out[(*n)++] = x;
+    return 0;
+}
+
+/* One comma-separated item: a, lo:hi, lo:hi:xK, lo:hi:+K */
+static int parse_item(const char *opt, char *item, int64_t *out, size_t max, size_t *n, ts_err *e)
+{
+    char *f[4] = {item, NULL, NULL, NULL};
+    int nf = 1;
+    for (char *c = item; *c; c++)
+        if (*c == ':') {
+            if (nf == 3)
+                return ts_fail(e, "%s: '%s' is not a value or a range lo:hi[:xK|:+K]", opt, item);
+            *c = '\0';
+            f[nf++] = c + 1;
+        }
+    int64_t lo, hi, k = 1;
+    if (parse_num(opt, f[0], &lo, e) || (nf > 1 && parse_num(opt, f[1], &hi, e)))
+        return -1;
+    if (nf == 1)
+        return push_val(opt, lo, out, max, n, e);
+    if (lo > hi)
+        return ts_fail(e, "%s: range %lld:%lld is empty (lo > hi)", opt, (long long)lo, (long long)hi);
+    bool geo = nf == 3 && f[2][0] == 'x';
+    if (nf == 3 && ((f[2][0] != 'x' && f[2][0] != '+') || parse_num(opt, f[2] + 1, &k, e) ||
+                    (geo ? k < 2 || lo < 1 : k < 1)))
+        return ts_fail(e, "%s: step '%s' must be xK (K >= 2, lo >= 1) or +K (K >= 1)", opt, f[2]);
+    for (int64_t x = lo;; x = geo ? x * k : x + k) {
+        if (push_val(opt, x, out, max, n, e))
+            return -1;
+        if (geo ? x > hi / k : x > hi - k) /* the next value would pass hi (or overflow) */
+            break;
+    }
+    return 0;
+}
+
+int ts_parse_int_list(const char *opt, const char *s, int64_t *out, size_t max, size_t *n, ts_err *e)
+{
+    *n = 0;
+    if (!s || !*s)
+        return ts_fail(e, "%s: empty list", opt);
+    char *copy = strdup(s);
+    if (!copy)
+        return ts_fail(e, "out of memory");
+    int rc = 0;
+    char *item = copy;
+    for (;;) {
+        char *comma = strchr(item, ',');
+        if (comma)
+            *comma = '\0';
+        rc = !*item ? ts_fail(e, "%s: empty item in '%s'", opt, s) : parse_item(opt, item, out, max, n, e);
+        if (rc || !comma)
+            break;
+        item = comma + 1;
+    }
+    free(copy);
+    return rc;
 }

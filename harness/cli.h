@@ -45,4 +45,11 @@ void ts_str_copy(char *dst, size_t n, const char *src);
 /* Parse a whole number option strictly. */
 int ts_parse_u64(const char *opt, const char *s, uint64_t *v, ts_err *e);
 
+/* Integer list option: items "a", "lo:hi" (step 1), "lo:hi:xK" (times K),
+ * "lo:hi:+K" (step K), comma-separated; "nproc" stands for the online CPUs. */
+int ts_parse_int_list(const char *opt, const char *s, int64_t *out, size_t max, size_t *n, ts_err *e);
+/* Split a command line into ours (own, argv[0] kept, NULL-terminated) and
+ * Google Benchmark's (gb: every --benchmark_* and --v=N).  Both hold argc+1. */
+void ts_split_gb_args(int argc, char **argv, int *n_own, char **own, int *n_gb, char **gb);
+
 #endif

@@ -1,6 +1,7 @@
-/* tiedseq: the command.  Each subcommand lives in harness/cmd_*.c and is listed
+/* tiedseq: the command.  Each subcommand lives in harness/cmd/cmd_*.c and is listed
  * once in harness/commands.def. */
 #include "harness/cli.h"
+#include "harness/timing/drive.h"
 
 #include <string.h>
 
@@ -29,6 +30,10 @@ int main(int argc, char **argv)
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? TS_EXIT_USAGE : 0;
     }
+    /* timing runs pin their threads; libgomp reads the variables when it loads */
+    bool help = argc > 2 && !strcmp(argv[2], "--help");
+    if (!help && (!strcmp(argv[1], "bench") || !strcmp(argv[1], "sweep")))
+        ts_pin_threads_or_reexec(argv);
     for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
         if (!strcmp(argv[1], commands[k].name))
             return commands[k].fn(argc - 1, argv + 1);

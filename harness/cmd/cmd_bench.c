@@ -1,8 +1,8 @@
 /* tiedseq bench: variants x problems x thread counts through Google Benchmark,
  * each verified against the reference first; GB's console table on stdout,
  * and with --out the same results folder as sweep. */
-#include "harness/timing/bench.h"
 #include "harness/cli.h"
+#include "harness/timing/drive.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -14,15 +14,16 @@ static void bench_usage(FILE *f)
             "usage: tiedseq bench [--problem D]... [--set NAME|FILE]... [--variants a,b]\n"
             "                     [--threads LIST] [--out DIR] [--peak FILE] [--seed N]\n"
             "                     [--benchmark_* flags]\n\n"
-            "Verifies each variant on each problem against the reference; the ones that pass\n"
-            "are timed with Google Benchmark (real time, microseconds; counters: flops/s,\n"
-            "wbytes/s, seconds per step, and with a peak: peak_frac, bw_frac) and printed as\n"
-            "GB's table.  A failing variant is reported and never timed.\n"
+            "Verifies each variant on each problem against the reference, running the very plan\n"
+            "that is timed; the ones that pass are timed with Google Benchmark, every variant\n"
+            "and thread count of one shape interleaved in rounds with calibration probes (FMA\n"
+            "peak, read bandwidth).  Prints GB's table of medians and 95%% intervals, and one\n"
+            "line per point.  A failing variant is reported and never timed.\n"
             "  --threads LIST  replaces each problem's t (1,2  1:4  1:16:x2  1:nproc)\n"
             "  --out DIR       also write DIR/points.csv, meta.json, sweep.txt, gb/*.json\n"
             "                  (and DIR/peak.json: from --peak, or measured)\n"
-            "Default problems: the 'smoke' set.  Names are <variant>/<descriptor>/real_time:\n"
-            "  --benchmark_filter='^naive/lstm'  --benchmark_repetitions=5 ...\n"
+            "Default problems: the 'smoke' set.  Names are <variant>/<descriptor>/real_time.\n"
+            TS_TIMING_USAGE
             "Exit: 0 ok, 1 a point failed verification or errored, 2 bad input, 130 Ctrl-C.\n");
 }
 
@@ -35,6 +36,8 @@ typedef struct bench_args {
     size_t nthreads;
     uint64_t seed;
     bool seed_given;
+    ts_timing_opts timing;
+    const char *filter;
 } bench_args;
 
 /* 0, 1 for --help, -1 with e */
@@ -46,7 +49,7 @@ static int parse_bench(int argc, char **argv, bench_args *b, ts_err *e)
         {"variant", required_argument, 0, 'v'}, {"threads", required_argument, 0, 't'},
         {"out", required_argument, 0, 'o'},     {"peak", required_argument, 0, 'k'},
         {"seed", required_argument, 0, 'S'},    {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+        TS_TIMING_LONGOPTS,                     {0, 0, 0, 0}};
     int c, rc = 0;
     optind = 0;
     opterr = 0;
@@ -60,6 +63,8 @@ static int parse_bench(int argc, char **argv, bench_args *b, ts_err *e)
         case 'k': b->peak = optarg; break;
         case 'S': rc = ts_parse_u64("--seed", optarg, &b->seed, e), b->seed_given = true; break;
         case 'h': return 1;
+        case 1006: b->filter = optarg; break;
+        case 1001: case 1002: case 1003: case 1004: case 1005: rc = ts_timing_parse(c, optarg, &b->timing, e); break;
         default:
             rc = ts_fail(e, "unknown or incomplete option '%s' (tiedseq bench --help)", argv[optind - 1]);
         }
@@ -99,6 +104,7 @@ int ts_cmd_bench(int argc, char **argv)
     int n_own, n_gb, code = 0;
     ts_split_gb_args(argc, argv, &n_own, own, &n_gb, gb);
     b->seed = 42;
+    ts_timing_defaults(&b->timing);
     ts_err e = {{0}};
     ts_plan_pts pl = {0};
     int st = parse_bench(n_own, own, b, &e);
@@ -112,8 +118,8 @@ int ts_cmd_bench(int argc, char **argv)
     } else {
         ts_run_opts o = {.cmd = "bench", .argc = argc, .argv = argv, .out_dir = b->out,
                          .peak_file = b->peak, .measure_peak = b->out != NULL, .gb_user = gb,
-                         .n_gb_user = n_gb, .seed = b->seed, .seed_given = b->seed_given,
-                         .sets = b->sets, .nsets = b->nsets, .plain_progress = false};
+                         .n_gb_user = n_gb, .filter = b->filter, .timing = b->timing, .seed = b->seed,
+                         .seed_given = b->seed_given, .sets = b->sets, .nsets = b->nsets};
         code = ts_run_plan(&pl, &o);
     }
     ts_plan_free(&pl);

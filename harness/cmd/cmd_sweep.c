@@ -1,9 +1,9 @@
 /* tiedseq sweep: a grid of problems (or named sets) x variants x thread counts,
- * timed through Google Benchmark into results/<run-id>/, resumable.  Also home
- * of ts_run_plan, the part that bench --out shares. */
-#include "harness/timing/bench.h"
+ * timed in interleaved rounds into results/<run-id>/, resumable.  Only the
+ * options live here; the run is harness/timing/drive.c's. */
 #include "harness/cli.h"
 #include "harness/files/results.h"
+#include "harness/timing/drive.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -21,8 +21,10 @@ static void sweep_usage(FILE *f)
             "                     [--threads LIST] [--out DIR | --resume DIR] [--peak FILE]\n"
             "                     [--seed N] [--benchmark_* flags]\n\n"
             "Verifies every (variant, problem) against the reference, then times the ones that\n"
-            "pass with Google Benchmark.  Writes DIR/points.csv (a row per point, appended as\n"
-            "each finishes), DIR/meta.json, DIR/peak.json, DIR/sweep.txt, DIR/gb/<chunk>.json.\n\n"
+            "pass with Google Benchmark, all variants and thread counts of one shape interleaved\n"
+            "in rounds with calibration probes.  Writes DIR/points.csv (a row per point, with\n"
+            "its 95%% interval), DIR/samples.csv, DIR/pairs.csv, DIR/meta.json, DIR/peak.json,\n"
+            "DIR/sweep.txt, DIR/gb/<chunk>.json.\n\n"
             "axes (lists 'a,b,c', ranges 'lo:hi', 'lo:hi:xK' (geometric), 'lo:hi:+K'; 'nproc'):\n"
             "  --cells rnn,gru,lstm   (default all)     --batch LIST   (default 16)\n"
             "  --hidden LIST          (default 256)     --input LIST   (default = hidden)\n"
@@ -36,9 +38,11 @@ static void sweep_usage(FILE *f)
             "--resume DIR   finish an interrupted sweep: skips points already in DIR/points.csv;\n"
             "               refuses a different definition (axes are optional then)\n"
             "--peak FILE    machine limits from `tiedseq peak` (default DIR/peak.json, else\n"
-            "               measured now, a few seconds)\n"
-            "Google Benchmark flags pass through (default --benchmark_min_time=0.05\n"
-            "--benchmark_repetitions=3).  Exit: 0 ok, 1 a point failed, 2 bad input, 130 Ctrl-C.\n");
+            "               measured now, a few seconds); a bad FILE is an error\n"
+            TS_TIMING_USAGE
+            "Google Benchmark display flags pass through; repetitions, min time and output\n"
+            "files are the engine's.  Threads are pinned (OMP_PROC_BIND=close OMP_PLACES=cores)\n"
+            "unless you set either.  Exit: 0 ok, 1 a point failed, 2 bad input, 130 Ctrl-C.\n");
 }
 
 /* ---- the grid ---- */
@@ -159,224 +163,6 @@ static int axes_expand(const axes *a, ts_problem_list *l, ts_err *e)
     return 0;
 }
 
-/* ---- ts_run_plan: folder, peak, definition, meta, the driver ---- */
-
-static void join_flags(const ts_run_opts *o, char *buf, size_t n)
-{
-    buf[0] = '\0';
-    for (int k = 0; k < o->n_gb_defaults + o->n_gb_user; k++) {
-        const char *f = k < o->n_gb_defaults ? o->gb_defaults[k] : o->gb_user[k - o->n_gb_defaults];
-        snprintf(buf + strlen(buf), n - strlen(buf), "%s%s", k ? " " : "", f);
-    }
-}
-
-/* Split a recorded flag string into argv[1..] (in place). */
-static int split_words(char *s, char **argv, int max)
-{
-    int n = 1;
-    argv[0] = "tiedseq";
-    for (char *save = NULL, *t = strtok_r(s, " ", &save); t && n < max; t = strtok_r(NULL, " ", &save))
-        argv[n++] = t;
-    return n;
-}
-
-static bool file_exists(const char *dir, const char *name)
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    return access(path, F_OK) == 0;
-}
-
-typedef struct run_ctx {
-    const ts_run_opts *o;
-    const char *dir;
-    char run_id[96], flags[2048], peak_path[4200];
-    char *gb_argv[128];
-    int gb_argc;
-    ts_peak peak;
-    bool have_peak;
-    uint64_t seed;
-} run_ctx;
-
-/* --resume DIR: the recorded definition, the same plan, GB flags and seed. */
-static int resume_setup(run_ctx *r, ts_plan_pts *pl, ts_err *e)
-{
-    const ts_run_opts *o = r->o;
-    char path[4200];
-    snprintf(path, sizeof path, "%s/sweep.txt", o->resume_dir);
-    if (access(path, F_OK) != 0)
-        return ts_fail(e, "--resume %s: no sweep.txt there (not a sweep folder)", o->resume_dir);
-    ts_sweep_def def;
-    ts_plan_pts rec = {0};
-    if (ts_sweep_def_read(path, &def, &rec, e))
-        return ts_plan_free(&rec), -1;
-    int rc = 0;
-    char mine[2048];
-    join_flags(o, mine, sizeof mine);
-    ts_err diff;
-    if (pl->n && ts_plan_same(pl, &rec, &diff))
-        rc = ts_fail(e, "--resume %s: a different sweep: %s", o->resume_dir, diff.msg);
-    else if (o->n_gb_user && strcmp(mine, def.gbench))
-        rc = ts_fail(e, "--resume %s: Google Benchmark flags differ from the recorded '%s'", o->resume_dir,
-                     def.gbench);
-    else if (o->seed_given && o->seed != def.seed)
-        rc = ts_fail(e, "--resume %s: --seed %llu differs from the recorded %llu", o->resume_dir,
-                     (unsigned long long)o->seed, (unsigned long long)def.seed);
-    if (rc)
-        return ts_plan_free(&rec), -1;
-    if (!pl->n) { /* no axes: the recorded plan */
-        ts_plan_free(pl);
-        *pl = rec;
-    } else {
-        ts_plan_free(&rec);
-    }
-    snprintf(r->run_id, sizeof r->run_id, "%s", def.run_id);
-    snprintf(r->flags, sizeof r->flags, "%s", def.gbench);
-    r->seed = def.seed;
-    return 0;
-}
-
-/* --peak FILE, else DIR/peak.json, else measure (and save into DIR). */
-static void peak_setup(run_ctx *r)
-{
-    const ts_run_opts *o = r->o;
-    ts_err e;
-    char dirpeak[4200] = "";
-    if (r->dir)
-        snprintf(dirpeak, sizeof dirpeak, "%s/peak.json", r->dir);
-    if (o->peak_file) {
-        r->have_peak = ts_peak_load(o->peak_file, &r->peak, &e) == 0;
-        snprintf(r->peak_path, sizeof r->peak_path, "%s", o->peak_file);
-    } else if (*dirpeak && access(dirpeak, F_OK) == 0) {
-        r->have_peak = ts_peak_load(dirpeak, &r->peak, &e) == 0;
-        snprintf(r->peak_path, sizeof r->peak_path, "%s", dirpeak);
-    } else if (o->measure_peak && r->dir) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        fprintf(stderr, "tiedseq %s: measuring this machine's peak (tiedseq peak; --peak FILE skips it)\n",
-                o->cmd);
-        r->have_peak = ts_peak_measure(&r->peak, n > 0 ? (int)n : 1, 3.0, &e) == 0;
-    } else {
-        return;
-    }
-    if (!r->have_peak) {
-        fprintf(stderr, "tiedseq %s: warning: no peak (%s): peak_frac and bw_frac stay empty\n", o->cmd, e.msg);
-        return;
-    }
-    /* the results folder keeps its own copy */
-    if (*dirpeak && access(dirpeak, F_OK) != 0) {
-        if (ts_peak_save(&r->peak, dirpeak, &e))
-            fprintf(stderr, "tiedseq %s: warning: %s\n", o->cmd, e.msg);
-        else
-            snprintf(r->peak_path, sizeof r->peak_path, "%s", dirpeak);
-    }
-}
-
-/* A fresh results folder: refuse one that holds a run, then create it. */
-static int fresh_setup(run_ctx *r, ts_err *e)
-{
-    const char *d = r->dir;
-    if (file_exists(d, "points.csv") || file_exists(d, "sweep.txt"))
-        return ts_fail(e, "%s already holds a run (points.csv); use --resume %s or another --out", d, d);
-    return ts_results_dir_prepare(d, e);
-}
-
-static int write_definition(run_ctx *r, const ts_plan_pts *pl, ts_err *e)
-{
-    char path[4200];
-    ts_sweep_def def;
-    memset(&def, 0, sizeof def);
-    snprintf(def.run_id, sizeof def.run_id, "%s", r->run_id);
-    snprintf(def.gbench, sizeof def.gbench, "%s", r->flags);
-    def.seed = r->seed;
-    /* meta.json first: a folder with sweep.txt (resumable) always has both */
-    ts_meta_info mi = {.run_id = r->run_id, .argc = r->o->argc, .argv = r->o->argv,
-                       .peak_path = *r->peak_path ? r->peak_path : NULL, .gbench_args = r->flags,
-                       .sets = r->o->sets, .nsets = r->o->nsets, .plan = pl, .seed = r->seed};
-    snprintf(path, sizeof path, "%s/meta.json", r->dir);
-    if (ts_meta_write(path, &mi, e))
-        return -1;
-    snprintf(path, sizeof path, "%s/sweep.txt", r->dir);
-    return ts_sweep_def_write(path, &def, pl, e);
-}
-
-static int finish(run_ctx *r, const ts_drive *d, int rc, const ts_err *e)
-{
-    const char *cmd = r->o->cmd;
-    if (rc) {
-        ts_cli_error(cmd, "%s", e->msg);
-        return TS_EXIT_USAGE;
-    }
-    fprintf(stderr, "tiedseq %s: %zu ok, %zu fail, %zu skipped, %zu error, %zu noisy (cv > 5%%)%s%s%s\n", cmd,
-            d->n_ok, d->n_fail, d->n_skipped, d->n_error, d->n_noisy, r->dir ? " -> " : "",
-            r->dir ? r->dir : "", r->dir ? "/points.csv" : "");
-    if (!ts_bench_interrupted() && d->n_left)
-        fprintf(stderr, "tiedseq %s: %zu points not run (filtered out by --benchmark_filter?)\n", cmd,
-                d->n_left);
-    if (ts_bench_interrupted()) {
-        fprintf(stderr, "tiedseq %s: interrupted with %zu points left%s%s\n", cmd, d->n_left,
-                r->dir ? "; finish with: tiedseq sweep --resume " : "", r->dir ? r->dir : "");
-        return 130;
-    }
-    return d->n_fail || d->n_error ? TS_EXIT_FAIL : 0;
-}
-
-int ts_run_plan(ts_plan_pts *pl, const ts_run_opts *o)
-{
-    run_ctx r;
-    memset(&r, 0, sizeof r);
-    r.o = o;
-    r.seed = o->seed;
-    ts_err e = {{0}};
-    int rc = 0;
-    if (o->resume_dir) {
-        r.dir = o->resume_dir;
-        rc = resume_setup(&r, pl, &e);
-    } else {
-        r.dir = o->out_dir;
-        if (o->run_id)
-            snprintf(r.run_id, sizeof r.run_id, "%s", o->run_id);
-        else
-            ts_make_run_id(r.run_id, sizeof r.run_id);
-        join_flags(o, r.flags, sizeof r.flags);
-    }
-    char flags_copy[2048];
-    snprintf(flags_copy, sizeof flags_copy, "%s", r.flags);
-    r.gb_argc = split_words(flags_copy, r.gb_argv, 127);
-    if (!rc && !pl->n)
-        rc = ts_fail(&e, "nothing to run");
-    if (!rc)
-        rc = ts_bench_check_flags(r.gb_argc, r.gb_argv, &e);
-    if (!rc && r.dir && !o->resume_dir)
-        rc = fresh_setup(&r, &e);
-    else if (!rc && r.dir)
-        rc = ts_results_dir_prepare(r.dir, &e);
-    size_t n_done = 0;
-    if (!rc && o->resume_dir) {
-        char csv[4200];
-        snprintf(csv, sizeof csv, "%s/points.csv", r.dir);
-        rc = ts_csv_resume(csv, pl, &n_done, &e);
-    }
-    if (rc) {
-        ts_cli_error(o->cmd, "%s", e.msg);
-        return TS_EXIT_USAGE;
-    }
-    peak_setup(&r);
-    if (r.dir && !o->resume_dir && write_definition(&r, pl, &e)) {
-        ts_cli_error(o->cmd, "%s", e.msg);
-        return TS_EXIT_USAGE;
-    }
-    if (o->resume_dir)
-        fprintf(stderr, "tiedseq %s: resuming %s: %zu of %zu points already done\n", o->cmd, r.dir, n_done,
-                pl->n);
-    ts_drive d = {.cmd = o->cmd, .out_dir = r.dir, .run_id = r.run_id,
-                  .peak = r.have_peak ? &r.peak : NULL, .plain_progress = o->plain_progress};
-    d.bench = (ts_bench_cfg){.seed = r.seed, .peak = d.peak, .gb_argc = r.gb_argc, .gb_argv = r.gb_argv};
-    ts_meta_context(r.run_id, ts_bench_add_context);
-    ts_bench_catch_signals();
-    rc = ts_bench_drive(pl, &d, &e);
-    return finish(&r, &d, rc, &e);
-}
-
 /* ---- the command ---- */
 
 typedef struct sweep_args {
@@ -388,6 +174,9 @@ typedef struct sweep_args {
     ts_problem_list probs;
     uint64_t seed;
     bool seed_given;
+    ts_timing_opts timing;
+    bool timing_given;
+    const char *filter;
 } sweep_args;
 
 static int int_axis(const char *opt, const char *s, int64_t *v, size_t *n, ts_err *e)
@@ -408,7 +197,7 @@ static int parse_sweep(int argc, char **argv, sweep_args *s, axes *given, ts_err
         {"full", no_argument, 0, 'F'},         {"out", required_argument, 0, 'o'},
         {"resume", required_argument, 0, 'r'}, {"peak", required_argument, 0, 'k'},
         {"seed", required_argument, 0, 'S'},   {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+        TS_TIMING_LONGOPTS,                    {0, 0, 0, 0}};
     int c, rc = 0;
     optind = 0;
     opterr = 0;
@@ -433,6 +222,10 @@ static int parse_sweep(int argc, char **argv, sweep_args *s, axes *given, ts_err
         case 'k': s->peak = optarg; break;
         case 'S': rc = ts_parse_u64("--seed", optarg, &s->seed, e), s->seed_given = true; break;
         case 'h': return 1;
+        case 1006: s->filter = optarg; break;
+        case 1001: case 1002: case 1003: case 1004: case 1005:
+            rc = ts_timing_parse(c, optarg, &s->timing, e), s->timing_given = true;
+            break;
         default:
             rc = ts_fail(e, "unknown or incomplete option '%s' (tiedseq sweep --help)", argv[optind - 1]);
         }
@@ -507,6 +300,7 @@ int ts_cmd_sweep(int argc, char **argv)
     int n_own, n_gb;
     ts_split_gb_args(argc, argv, &n_own, own, &n_gb, gb);
     s->seed = 42;
+    ts_timing_defaults(&s->timing);
     ts_err e = {{0}};
     ts_plan_pts pl = {0};
     int st = parse_sweep(n_own, own, s, given, &e);
@@ -520,16 +314,14 @@ int ts_cmd_sweep(int argc, char **argv)
         ts_cli_error("sweep", "%s", e.msg);
         code = TS_EXIT_USAGE;
     } else if (st == 0) {
-        char out[512], min_time[64], id[96];
+        char out[512], id[96];
         ts_make_run_id(id, sizeof id);
         snprintf(out, sizeof out, "results/%s", id);
-        ts_bench_min_time_flag(0.05, min_time, sizeof min_time);
         ts_run_opts o = {.cmd = "sweep", .run_id = id, .argc = argc, .argv = argv,
                          .out_dir = s->out ? s->out : out, .resume_dir = s->resume,
-                         .peak_file = s->peak, .measure_peak = true,
-                         .gb_defaults = {min_time, "--benchmark_repetitions=3"}, .n_gb_defaults = 2,
-                         .gb_user = gb, .n_gb_user = n_gb, .seed = s->seed, .seed_given = s->seed_given,
-                         .sets = s->sets, .nsets = s->nsets, .plain_progress = true};
+                         .peak_file = s->peak, .measure_peak = true, .gb_user = gb, .n_gb_user = n_gb,
+                         .filter = s->filter, .timing = s->timing, .timing_given = s->timing_given,
+                         .seed = s->seed, .seed_given = s->seed_given, .sets = s->sets, .nsets = s->nsets};
         code = ts_run_plan(&pl, &o);
     }
     ts_plan_free(&pl);

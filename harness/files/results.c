@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include "harness/cli.h"
+#include "harness/files/csvread.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -27,11 +28,10 @@
 
 /* ---- derived numbers and the CSV row ---- */
 
-void ts_point_metrics(const ts_point *pt, const ts_peak *peak, ts_metrics *m)
+void ts_point_metrics(const ts_point *pt, ts_metrics *m)
 {
     const ts_problem *p = &pt->p;
-    m->gflops_median = m->gflops_best = m->us_per_step = NAN;
-    m->peak_frac = m->bw_frac = m->wgbps = NAN;
+    m->gflops_median = m->gflops_best = m->us_per_step = m->wgbps = NAN;
     if (pt->status != TS_PT_OK || !(pt->median_s > 0))
         return;
     double steps = (double)(p->E + p->D), flops = ts_flops_total(p), rb = ts_recurrent_bytes(p);
@@ -40,13 +40,6 @@ void ts_point_metrics(const ts_point *pt, const ts_peak *peak, ts_metrics *m)
     m->gflops_best = pt->min_s > 0 ? flops / pt->min_s * 1e-9 : NAN;
     m->us_per_step = step_s * 1e6;
     m->wgbps = rb / step_s * 1e-9;
-    if (!peak)
-        return;
-    double pg = ts_peak_gflops(peak, p->threads), bw = ts_peak_bandwidth(peak, rb, p->threads);
-    if (pg > 0)
-        m->peak_frac = m->gflops_median / pg;
-    if (bw > 0) /* time to stream the recurrent weights once at the roof, over the step's time */
-        m->bw_frac = rb / (bw * 1e9) / step_s;
 }
 
 /* A growable string. */
@@ -90,11 +83,11 @@ static void sb_num(sbuf *b, double x)
         sb_printf(b, ",");
 }
 
-int ts_csv_format_row(const char *run_id, const ts_point *pt, const ts_peak *peak, char *buf, size_t n)
+int ts_csv_format_row(const char *run_id, const ts_point *pt, char *buf, size_t n)
 {
     const ts_problem *p = &pt->p;
     ts_metrics m;
-    ts_point_metrics(pt, peak, &m);
+    ts_point_metrics(pt, &m);
     bool ok = pt->status == TS_PT_OK;
     sbuf b = {0};
     sb_printf(&b, "%s,%s,%s,%s,%lld,%lld,%lld,%lld,%lld,%s,%lld,%d,%s", run_id, pt->var->name, pt->desc,
@@ -102,15 +95,23 @@ int ts_csv_format_row(const char *run_id, const ts_point *pt, const ts_peak *pea
               (long long)p->D, ts_feed_name(p->feed), (long long)p->V, p->threads,
               ts_pt_status_name(pt->status));
     if (ok)
-        sb_printf(&b, ",%lld", (long long)pt->reps);
+        sb_printf(&b, ",%lld,%lld", (long long)pt->rounds, (long long)pt->iters);
     else
-        sb_printf(&b, ",");
-    double t[4] = {pt->median_s * 1e6, pt->min_s * 1e6, pt->mean_s * 1e6, pt->cv};
-    for (int k = 0; k < 4; k++)
-        sb_num(&b, ok ? t[k] : NAN);
-    double d[6] = {m.gflops_median, m.gflops_best, m.us_per_step, m.peak_frac, m.bw_frac, m.wgbps};
+        sb_printf(&b, ",,");
+    double t[6] = {pt->median_s * 1e6, pt->ci_lo_s * 1e6, pt->ci_hi_s * 1e6, pt->min_s * 1e6,
+                   pt->mean_s * 1e6, pt->cv};
     for (int k = 0; k < 6; k++)
-        sb_num(&b, d[k]);
+        sb_num(&b, ok ? t[k] : NAN);
+    double d[9] = {m.gflops_median, m.gflops_best, m.us_per_step, pt->cal, pt->cal_lo, pt->cal_hi,
+                   pt->peak_frac, pt->bw_frac, NAN};
+    for (int k = 0; k < 8; k++)
+        sb_num(&b, ok ? d[k] : NAN);
+    sb_printf(&b, ",%s", ok && pt->bw_level >= 0 ? ts_peak_level_name(pt->bw_level) : "");
+    double q[3] = {pt->probe_gflops, pt->probe_gbps, pt->probe_spread};
+    for (int k = 0; k < 3; k++)
+        sb_num(&b, ok ? q[k] : NAN);
+    sb_printf(&b, ok ? ",%d" : ",", pt->unstable ? 1 : 0);
+    sb_num(&b, m.wgbps);
     sb_num(&b, pt->max_abs);
     sb_num(&b, pt->tol);
     sb_printf(&b, ",\"");
@@ -131,20 +132,22 @@ int ts_csv_format_row(const char *run_id, const ts_point *pt, const ts_peak *pea
 
 /* ---- points.csv ---- */
 
-int ts_csv_open(ts_csv *c, const char *path, ts_err *e)
+int ts_csv_open(ts_csv_out *c, const char *path, const char *header, ts_err *e)
 {
     c->fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0644);
     if (c->fd < 0)
         return ts_fail(e, "cannot open %s: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(c->fd, &st) == 0 && st.st_size == 0 && ts_csv_append(c, TS_CSV_HEADER "\n", e)) {
+    char line[1024];
+    snprintf(line, sizeof line, "%s\n", header);
+    if (fstat(c->fd, &st) == 0 && st.st_size == 0 && ts_csv_append(c, line, e)) {
         ts_csv_close(c);
         return -1;
     }
     return 0;
 }
 
-int ts_csv_append(ts_csv *c, const char *line, ts_err *e)
+int ts_csv_append(ts_csv_out *c, const char *line, ts_err *e)
 {
     /* one write() of a whole line: a killed process leaves whole lines only */
     size_t len = strlen(line);
@@ -153,11 +156,11 @@ int ts_csv_append(ts_csv *c, const char *line, ts_err *e)
         k = write(c->fd, line, len);
     while (k < 0 && errno == EINTR);
     if (k != (ssize_t)len)
-        return ts_fail(e, "points.csv: write failed: %s", k < 0 ? strerror(errno) : "short write");
+        return ts_fail(e, "results: write failed: %s", k < 0 ? strerror(errno) : "short write");
     return 0;
 }
 
-void ts_csv_close(ts_csv *c)
+void ts_csv_close(ts_csv_out *c)
 {
     if (c->fd >= 0)
         close(c->fd);
@@ -210,92 +213,188 @@ int ts_write_file_atomic(const char *path, const char *data, size_t len, ts_err 
     return 0;
 }
 
-/* Split the first `max` comma-separated fields of a row in place (the quoted
- * label is the last field and is not needed here). */
-static int split_fields(char *line, char **f, int max)
+/* ---- samples.csv and pairs.csv ---- */
+
+char *ts_samples_rows(const char *run_id, const ts_chunk_result *r, const char *shape)
 {
-    int n = 0;
-    for (char *s = line; n < max;) {
-        f[n++] = s;
-        char *c = strchr(s, ',');
-        if (!c)
-            break;
-        *c = '\0';
-        s = c + 1;
+    sbuf b = {0};
+    sb_printf(&b, "%s", "");
+    for (size_t k = 0; k < r->nsamples; k++) {
+        const ts_sample *s = &r->samples[k];
+        sb_printf(&b, "%s,%s%s,%s,%d,%lld,%lld,%lld,%.6g\n", run_id, s->pt ? s->pt->var->name : "probe-",
+                  s->pt ? "" : s->probe, s->pt ? s->pt->desc : shape, s->threads, (long long)s->round,
+                  (long long)s->position, (long long)s->iters, s->seconds * 1e6);
     }
-    return n;
+    if (b.oom)
+        free(b.p), b.p = NULL;
+    return b.p;
 }
 
-static ts_point *plan_find(ts_plan_pts *pl, const char *variant, const char *desc)
+char *ts_pairs_rows(const char *run_id, const ts_chunk_result *r)
 {
-    for (size_t k = 0; k < pl->n; k++)
-        if (!strcmp(pl->pts[k].var->name, variant) && !strcmp(pl->pts[k].desc, desc))
-            return &pl->pts[k];
-    return NULL;
-}
-
-/* Is this row finished work?  Then mark its point done. */
-static bool keep_row(const char *line, ts_plan_pts *pl, size_t *n_done)
-{
-    char copy[2048], *f[14];
-    ts_str_copy(copy, sizeof copy, line);
-    if (split_fields(copy, f, 14) < 14)
-        return false;
-    int st = ts_pt_status_parse(f[12]);
-    if (st != TS_PT_OK && st != TS_PT_FAIL && st != TS_PT_SKIPPED)
-        return false; /* error rows are measured again */
-    ts_point *pt = plan_find(pl, f[1], f[2]);
-    if (pt && pt->status != TS_PT_TODO)
-        return false; /* a duplicate */
-    if (pt) {
-        pt->status = (ts_pt_status)st;
-        (*n_done)++;
+    sbuf b = {0};
+    sb_printf(&b, "%s", "");
+    for (size_t k = 0; k < r->npairs; k++) {
+        const ts_pair *p = &r->pairs[k];
+        sb_printf(&b, "%s,%s,%s,%s,%s,%zu", run_id, p->a->var->name, p->a->desc, p->b->var->name, p->b->desc,
+                  p->r.n);
+        sb_num(&b, p->r.median);
+        sb_num(&b, p->r.lo);
+        sb_num(&b, p->r.hi);
+        sb_printf(&b, "\n");
     }
-    return true;
+    if (b.oom)
+        free(b.p), b.p = NULL;
+    return b.p;
 }
 
-int ts_csv_resume(const char *path, ts_plan_pts *pl, size_t *n_done, ts_err *e)
+/* ---- resume ---- */
+
+/* Drop a last line that a kill (or a full disk) cut short. */
+static int trim_partial_line(const char *path, ts_err *e)
 {
-    *n_done = 0;
-    if (access(path, F_OK) != 0)
-        return 0;
     size_t len;
     char *text = ts_read_file(path, &len, e);
     if (!text)
         return -1;
-    const size_t hlen = strlen(TS_CSV_HEADER);
-    if (len && (strncmp(text, TS_CSV_HEADER, hlen) || text[hlen] != '\n')) {
-        free(text);
-        return ts_fail(e, "%s: not a tiedseq points.csv (its header differs)", path);
+    int rc = 0;
+    if (len && text[len - 1] != '\n') {
+        char *nl = strrchr(text, '\n');
+        rc = ts_write_file_atomic(path, text, nl ? (size_t)(nl - text) + 1 : 0, e);
+    }
+    free(text);
+    return rc;
+}
+
+typedef struct kept {
+    char (*shapes)[128]; /* shapes with an ok point kept, sorted */
+    size_t nshapes;
+} kept;
+
+static int cmp_shape(const void *a, const void *b) { return strcmp(a, b); }
+
+static bool shape_kept(const kept *k, const char *shape)
+{
+    return k->nshapes && bsearch(shape, k->shapes, k->nshapes, sizeof k->shapes[0], cmp_shape);
+}
+
+/* points.csv: mark done, collect what is kept as text. */
+static int resume_points(const ts_csv *c, const char *run_id, ts_plan_pts *pl, sbuf *out, kept *k,
+                         size_t *n_done, ts_err *e)
+{
+    int cid = ts_csv_col(c, "run_id"), cv = ts_csv_col(c, "variant"), cp = ts_csv_col(c, "problem"),
+        cs = ts_csv_col(c, "status");
+    k->shapes = calloc(c->nrows + 1, sizeof *k->shapes);
+    if (!k->shapes)
+        return ts_fail(e, "out of memory");
+    for (size_t r = 0; r < c->nrows; r++) {
+        if (strcmp(ts_csv_get(c, r, cid), run_id))
+            return ts_fail(e, "%s:%d: a row of another run (run_id '%s', this sweep is '%s')", c->path,
+                           c->lines[r], ts_csv_get(c, r, cid), run_id);
+        int st = ts_pt_status_parse(ts_csv_get(c, r, cs));
+        ts_point *pt = ts_plan_find(pl, ts_csv_get(c, r, cv), ts_csv_get(c, r, cp));
+        if ((st != TS_PT_OK && st != TS_PT_FAIL && st != TS_PT_SKIPPED) || !pt || pt->status != TS_PT_TODO)
+            continue; /* error rows are measured again; duplicates and strangers go */
+        pt->status = (ts_pt_status)st;
+        (*n_done)++;
+        for (int col = 0; col < c->ncols; col++) {
+            const char *f = ts_csv_get(c, r, col);
+            if (col == c->ncols - 1) { /* the label, the only quoted field */
+                sb_printf(out, "\"");
+                for (; *f; f++)
+                    sb_printf(out, *f == '"' ? "\"\"" : "%c", *f);
+                sb_printf(out, "\"\n");
+            } else {
+                sb_printf(out, "%s,", f);
+            }
+        }
+        if (st == TS_PT_OK)
+            ts_shape_key(&pt->p, k->shapes[k->nshapes++], sizeof k->shapes[0]);
+    }
+    qsort(k->shapes, k->nshapes, sizeof k->shapes[0], cmp_shape);
+    return 0;
+}
+
+static bool point_ok(const ts_plan_pts *pl, const char *variant, const char *problem)
+{
+    ts_point *pt = ts_plan_find(pl, variant, problem);
+    return pt && pt->status == TS_PT_OK;
+}
+
+/* samples.csv or pairs.csv: keep the rows of kept ok points (and their shapes' probes). */
+static int resume_side(const char *dir, const char *name, const char *header, const ts_plan_pts *pl,
+                       const kept *k, ts_err *e)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (access(path, F_OK) != 0)
+        return 0;
+    ts_csv c;
+    if (trim_partial_line(path, e) || ts_csv_read(path, &c, e))
+        return -1;
+    bool pairs = !strcmp(name, "pairs.csv");
+    int a = ts_csv_col(&c, pairs ? "variant_a" : "member"), pa = ts_csv_col(&c, pairs ? "problem_a" : "problem");
+    int b = ts_csv_col(&c, "variant_b"), pb = ts_csv_col(&c, "problem_b");
+    sbuf out = {0};
+    sb_printf(&out, "%s\n", header);
+    for (size_t r = 0; r < c.nrows; r++) {
+        const char *m = ts_csv_get(&c, r, a), *p = ts_csv_get(&c, r, pa);
+        bool keep = pairs ? point_ok(pl, m, p) && point_ok(pl, ts_csv_get(&c, r, b), ts_csv_get(&c, r, pb))
+                          : (!strncmp(m, "probe-", 6) ? shape_kept(k, p) : point_ok(pl, m, p));
+        for (int col = 0; keep && col < c.ncols; col++)
+            sb_printf(&out, "%s%s", ts_csv_get(&c, r, col), col + 1 < c.ncols ? "," : "\n");
+    }
+    int rc = out.oom ? ts_fail(e, "out of memory") : ts_write_file_atomic(path, out.p, out.n, e);
+    free(out.p);
+    ts_csv_free(&c);
+    return rc;
+}
+
+int ts_results_resume(const char *dir, const char *run_id, ts_plan_pts *pl, size_t *n_done, ts_err *e)
+{
+    *n_done = 0;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/points.csv", dir);
+    if (access(path, F_OK) != 0)
+        return 0;
+    ts_csv c;
+    if (trim_partial_line(path, e) || ts_csv_read(path, &c, e))
+        return -1;
+    char header[2048] = "";
+    for (int k = 0; k < c.ncols; k++)
+        snprintf(header + strlen(header), sizeof header - strlen(header), "%s%s", k ? "," : "", c.cols[k]);
+    if (strcmp(header, TS_CSV_HEADER)) {
+        ts_csv_free(&c);
+        return ts_fail(e, "%s: not this tiedseq's points.csv (its header differs)", path);
     }
     sbuf out = {0};
     sb_printf(&out, "%s\n", TS_CSV_HEADER);
-    bool changed = len == 0;
-    char *s = len ? text + hlen + 1 : text;
-    while (*s) {
-        char *nl = strchr(s, '\n');
-        if (!nl) { /* cut short by a kill */
-            changed = true;
-            break;
-        }
-        *nl = '\0';
-        if (keep_row(s, pl, n_done))
-            sb_printf(&out, "%s\n", s);
-        else
-            changed = true;
-        s = nl + 1;
-    }
-    int rc = out.oom ? ts_fail(e, "out of memory reading %s", path) : 0;
-    if (!rc && changed)
+    kept k = {0};
+    int rc = resume_points(&c, run_id, pl, &out, &k, n_done, e);
+    if (!rc && out.oom)
+        rc = ts_fail(e, "out of memory reading %s", path);
+    if (!rc)
         rc = ts_write_file_atomic(path, out.p, out.n, e);
+    if (!rc)
+        rc = resume_side(dir, "samples.csv", TS_SAMPLES_HEADER, pl, &k, e) ||
+                     resume_side(dir, "pairs.csv", TS_PAIRS_HEADER, pl, &k, e)
+                 ? -1
+                 : 0;
     free(out.p);
-    free(text);
+    free(k.shapes);
+    ts_csv_free(&c);
     return rc;
 }
 
 /* ---- sweep.txt ---- */
 
-#define SWEEP_MAGIC "tiedseq-sweep 1"
+#define SWEEP_MAGIC "tiedseq-sweep 2" /* 2: interleaved rounds (the timing line) */
+
+void ts_timing_format(const ts_timing_opts *o, char *buf, size_t n)
+{
+    snprintf(buf, n, "min_rounds=%d max_rounds=%d sample_ms=%g budget_s=%g ci_target=%g unstable_spread=%g",
+             o->min_rounds, o->max_rounds, o->sample_s * 1e3, o->budget_s, o->ci_target, o->unstable_spread);
+}
 
 int ts_sweep_def_write(const char *path, const ts_sweep_def *d, const ts_plan_pts *pl, ts_err *e)
 {
@@ -303,7 +402,8 @@ int ts_sweep_def_write(const char *path, const ts_sweep_def *d, const ts_plan_pt
     sb_printf(&b, "%s\n# The sweep's definition: `tiedseq sweep --resume DIR` runs the points below\n"
                   "# that points.csv does not hold yet, and refuses a different definition.\n",
               SWEEP_MAGIC);
-    sb_printf(&b, "run_id %s\nseed %llu\ngbench %s\n", d->run_id, (unsigned long long)d->seed, d->gbench);
+    sb_printf(&b, "run_id %s\nseed %llu\ngbench %s\ntiming %s\n", d->run_id, (unsigned long long)d->seed,
+              d->gbench, d->timing);
     for (size_t k = 0; k < pl->n; k++)
         sb_printf(&b, "point %s %s\n", pl->pts[k].var->name, pl->pts[k].desc);
     int rc = b.oom ? ts_fail(e, "out of memory") : ts_write_file_atomic(path, b.p, b.n, e);
@@ -325,6 +425,8 @@ static int def_line(char *line, const char *path, int lineno, ts_sweep_def *d, t
             return ts_fail(e, "%s:%d: %s", path, lineno, pe.msg);
     } else if (!strcmp(line, "gbench")) {
         ts_str_copy(d->gbench, sizeof d->gbench, val);
+    } else if (!strcmp(line, "timing")) {
+        ts_str_copy(d->timing, sizeof d->timing, val);
     } else if (!strcmp(line, "point")) {
         char *desc = strchr(val, ' ');
         if (!desc)
@@ -369,18 +471,6 @@ int ts_sweep_def_read(const char *path, ts_sweep_def *d, ts_plan_pts *pl, ts_err
     return rc ? rc : ts_plan_group(pl, e);
 }
 
-int ts_plan_same(const ts_plan_pts *a, const ts_plan_pts *b, ts_err *e)
-{
-    for (size_t k = 0; k < a->n; k++)
-        if (!plan_find((ts_plan_pts *)b, a->pts[k].var->name, a->pts[k].desc))
-            return ts_fail(e, "point %s/%s is not in the recorded sweep", a->pts[k].var->name,
-                           a->pts[k].desc);
-    for (size_t k = 0; k < b->n; k++)
-        if (!plan_find((ts_plan_pts *)a, b->pts[k].var->name, b->pts[k].desc))
-            return ts_fail(e, "recorded point %s/%s is not in this sweep", b->pts[k].var->name,
-                           b->pts[k].desc);
-    return 0;
-}
 
 /* ---- meta.json ---- */
 
@@ -559,6 +649,10 @@ int ts_meta_write(const char *path, const ts_meta_info *mi, ts_err *e)
     sb_json(&b, gb);
     sb_printf(&b, ",\n  \"gbench_args\": ");
     sb_json(&b, mi->gbench_args ? mi->gbench_args : "");
+    sb_printf(&b, ",\n  \"timing\": ");
+    sb_json(&b, mi->timing ? mi->timing : "");
+    sb_printf(&b, ",\n  \"omp_pinned_by\": ");
+    sb_json(&b, mi->omp_pinned ? mi->omp_pinned : "none");
     sb_printf(&b, ",\n  \"onednn_version\": ");
     sb_json(&b, onednn);
     const char *omp[] = {"OMP_PROC_BIND", "OMP_PLACES", "OMP_NUM_THREADS", "OMP_WAIT_POLICY"};
@@ -577,7 +671,8 @@ int ts_meta_write(const char *path, const ts_meta_info *mi, ts_err *e)
     }
     sb_printf(&b, "],\n");
     sb_plan_lists(&b, mi->plan);
-    sb_printf(&b, "  \"columns\": \"%s\"\n}\n", TS_CSV_HEADER);
+    sb_printf(&b, "  \"columns\": \"%s\",\n  \"samples_columns\": \"%s\",\n  \"pairs_columns\": \"%s\"\n}\n",
+              TS_CSV_HEADER, TS_SAMPLES_HEADER, TS_PAIRS_HEADER);
     int rc = b.oom ? ts_fail(e, "out of memory") : ts_write_file_atomic(path, b.p, b.n, e);
     free(b.p);
     return rc;

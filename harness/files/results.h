@@ -8,53 +8,62 @@
  * The column set is a contract shared with compare, summary and the plots. */
 #ifndef TS_RESULTS_H
 #define TS_RESULTS_H
-#include "harness/timing/bench.h"
+#include "harness/timing/plan.h"
+#include "harness/timing/rounds.h"
 #include "harness/probes/peak.h"
 
-#define TS_CSV_HEADER                                                                       \
-    "run_id,variant,problem,cell,B,I,H,E,D,feed,V,threads,status,reps,median_us,min_us,"    \
-    "mean_us,cv,gflops_median,gflops_best,us_per_step,peak_frac,bw_frac,wgbps,max_abs_err," \
-    "tol,label"
+#define TS_CSV_HEADER                                                                          \
+    "run_id,variant,problem,cell,B,I,H,E,D,feed,V,threads,status,rounds,iters,median_us,ci_lo_us,"  \
+    "ci_hi_us,min_us,mean_us,cv,gflops_median,gflops_best,us_per_step,cal,cal_lo,cal_hi,peak_frac," \
+    "bw_frac,bw_level,probe_gflops,probe_gbps,probe_spread,unstable,wgbps,max_abs_err,tol,label"
+/* samples.csv: every sample of every member (points and probes), as measured */
+#define TS_SAMPLES_HEADER "run_id,member,problem,threads,round,position,iterations,us"
+/* pairs.csv: the paired per-round ratio of two points of one shape */
+#define TS_PAIRS_HEADER \
+    "run_id,variant_a,problem_a,variant_b,problem_b,rounds,ratio,ratio_lo,ratio_hi"
 
 /* Derived numbers of a timed point; NAN where there is no value. */
 typedef struct ts_metrics {
     double gflops_median, gflops_best; /* ts_flops_total / median, / min */
     double us_per_step;                /* median / (E+D) */
-    double peak_frac;                  /* gflops_median / ts_peak_gflops(threads) */
-    double bw_frac;                    /* recurrent-weight streaming time / measured time, per step */
     double wgbps;                      /* recurrent bytes per step / time per step, GB/s */
 } ts_metrics;
-void ts_point_metrics(const ts_point *pt, const ts_peak *peak, ts_metrics *m);
+void ts_point_metrics(const ts_point *pt, ts_metrics *m);
 
 /* One CSV line (with '\n') of a finished point.  Returns its length or -1. */
-int ts_csv_format_row(const char *run_id, const ts_point *pt, const ts_peak *peak, char *buf,
-                      size_t n);
+int ts_csv_format_row(const char *run_id, const ts_point *pt, char *buf, size_t n);
+/* A chunk's samples.csv and pairs.csv rows, as one string each (malloc'd, NULL: out of memory). */
+char *ts_samples_rows(const char *run_id, const ts_chunk_result *r, const char *shape);
+char *ts_pairs_rows(const char *run_id, const ts_chunk_result *r);
 
-/* points.csv, opened for appending; a new file gets the header. */
-typedef struct ts_csv {
+/* points.csv (samples.csv, pairs.csv), opened for appending; a new file gets the header. */
+typedef struct ts_csv_out {
     int fd;
-} ts_csv;
-int ts_csv_open(ts_csv *c, const char *path, ts_err *e);
-int ts_csv_append(ts_csv *c, const char *line, ts_err *e); /* one write(): never half a line */
-void ts_csv_close(ts_csv *c);
+} ts_csv_out;
+int ts_csv_open(ts_csv_out *c, const char *path, const char *header, ts_err *e);
+int ts_csv_append(ts_csv_out *c, const char *text, ts_err *e); /* one write(): never half a line */
+void ts_csv_close(ts_csv_out *c);
 
-/* Resume: read `path` (absent = nothing done), mark the plan's points whose row
- * has status ok/fail/skipped as done (the row's values are not reloaded), and
- * rewrite the file without other rows (error, or a line cut short by a kill),
- * atomically, so the re-run adds no duplicates.  *n_done = points marked. */
-int ts_csv_resume(const char *path, ts_plan_pts *pl, size_t *n_done, ts_err *e);
+/* Resume: read DIR/points.csv (absent = nothing done) by column name, mark the
+ * plan's points whose row has status ok/fail/skipped as done (the row's values
+ * are not reloaded), and rewrite it without other rows (error, or a line cut
+ * short by a kill), atomically, so the re-run adds no duplicates; refuse rows
+ * of another run_id.  samples.csv and pairs.csv keep only the rows of points
+ * that points.csv holds as ok.  *n_done = points marked. */
+int ts_results_resume(const char *dir, const char *run_id, ts_plan_pts *pl, size_t *n_done, ts_err *e);
 
 /* sweep.txt: the sweep's definition. */
 typedef struct ts_sweep_def {
     char run_id[96];
-    char gbench[2048];   /* the effective GB flags, space-separated */
+    char gbench[2048];   /* the GB flags passed through, space-separated */
+    char timing[512];    /* the engine's options (ts_timing_format) */
     uint64_t seed;
 } ts_sweep_def;
+/* "min_rounds=10 max_rounds=200 sample_ms=10 budget_s=1 ci_target=0.02" */
+void ts_timing_format(const ts_timing_opts *o, char *buf, size_t n);
 int ts_sweep_def_write(const char *path, const ts_sweep_def *d, const ts_plan_pts *pl, ts_err *e);
 /* Reads the definition and its points (into an empty plan, grouped). */
 int ts_sweep_def_read(const char *path, ts_sweep_def *d, ts_plan_pts *pl, ts_err *e);
-/* 0 if both plans hold the same (variant, problem) set, else -1 naming one difference. */
-int ts_plan_same(const ts_plan_pts *a, const ts_plan_pts *b, ts_err *e);
 
 /* meta.json */
 typedef struct ts_meta_info {
@@ -63,6 +72,8 @@ typedef struct ts_meta_info {
     char **argv;
     const char *peak_path; /* its contents go under "peak"; NULL/unreadable = null */
     const char *gbench_args;
+    const char *timing;    /* ts_timing_format of the engine's options */
+    const char *omp_pinned; /* "tiedseq" when tiedseq set OMP_PROC_BIND/OMP_PLACES, "user", or "none" */
     const char *const *sets;
     size_t nsets;
     const ts_plan_pts *plan; /* variants and thread counts */

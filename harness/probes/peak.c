@@ -341,6 +341,90 @@ int ts_peak_measure_ex(ts_peak *pk, int max_threads, double seconds, double dram
     return rc;
 }
 
+/* ------------------------------------------------------------------ probes */
+
+void ts_cache_levels(double bytes[TS_LEVELS]) { detect_levels(bytes); }
+
+static job probe_job(const ts_probe *pr)
+{
+    job j = {.kind = (job_kind)pr->job, .buf = pr->buf, .per_thread = pr->per_thread, .isa = ts_cpu_isa()};
+    return j;
+}
+
+static job_kind widest_fma(uint32_t isa, double *flops)
+{
+#if TS_HAVE_AVX512
+    if ((isa & TS_ISA_AVX512) == TS_ISA_AVX512)
+        return *flops = TS_PEAK_FLOPS_AVX512, JOB_FMA_AVX512;
+#endif
+#if TS_HAVE_AVX2
+    if ((isa & TS_ISA_AVX2_FMA) == TS_ISA_AVX2_FMA)
+        return *flops = TS_PEAK_FLOPS_AVX2, JOB_FMA_AVX2;
+#endif
+    (void)isa;
+    return *flops = TS_PEAK_FLOPS_SSE2, JOB_FMA_SSE2;
+}
+
+/* A read buffer for `level` on `threads`, each thread's share first-touched by it. */
+static int probe_buffer(ts_probe *pr, const ts_peak *pk, ts_err *e)
+{
+    size_t per = round_floats(ts_peak_working_set(pk, pr->level, pr->threads) / pr->threads);
+    pr->per_thread = per < TS_PEAK_READ_BLOCK ? TS_PEAK_READ_BLOCK : per;
+    size_t n = pr->per_thread * (size_t)pr->threads;
+    pr->buf = aligned_alloc(4096, n * sizeof(float));
+    if (!pr->buf)
+        return ts_fail(e, "probe: cannot allocate %.0f MiB for the %s read probe", n * 4.0 / 1048576.0,
+                       ts_peak_level_name(pr->level));
+#pragma omp parallel for num_threads(pr->threads) schedule(static)
+    for (size_t i = 0; i < n; i++)
+        pr->buf[i] = (float)(i & 255) * (1.0f / 256);
+    return 0;
+}
+
+int ts_probe_init(ts_probe *pr, ts_probe_kind kind, int level, int threads, const ts_peak *pk,
+                  double seconds, ts_err *e)
+{
+    memset(pr, 0, sizeof *pr);
+    pr->kind = kind, pr->threads = threads, pr->level = level;
+    double per_unit = 0; /* work of one unit on one thread */
+    if (kind == TS_PROBE_FMA) {
+        pr->job = widest_fma(ts_cpu_isa(), &per_unit);
+    } else {
+        if (level < 0 || level >= TS_LEVELS || probe_buffer(pr, pk, e))
+            return level < 0 || level >= TS_LEVELS ? ts_fail(e, "probe: no level %d", level) : -1;
+        pr->job = JOB_READ;
+        per_unit = (double)pr->per_thread * sizeof(float);
+    }
+    job j = probe_job(pr);
+    int got = 0;
+    int64_t units = 1;
+    double t = run_timed(&j, threads, units, &got); /* also wakes the team */
+    for (int k = 0; k < 40 && t < seconds / 2 && units < ((int64_t)1 << 40); k++) {
+        units = (int64_t)((double)units * fmin(fmax(1.25 * seconds / fmax(t, 1e-9), 2), 64));
+        t = run_timed(&j, threads, units, &got);
+    }
+    if (got != threads) {
+        ts_probe_free(pr);
+        return ts_fail(e, "probe: asked OpenMP for %d threads, got %d", threads, got);
+    }
+    pr->units = units;
+    pr->work = per_unit * (double)units * threads;
+    return 0;
+}
+
+void ts_probe_call(const ts_probe *pr)
+{
+    job j = probe_job(pr);
+    int got;
+    (void)run_timed(&j, pr->threads, pr->units, &got);
+}
+
+void ts_probe_free(ts_probe *pr)
+{
+    free(pr->buf);
+    pr->buf = NULL;
+}
+
 /* ------------------------------------------------------------------ lookups */
 
 static int clamp_threads(const ts_peak *pk, int threads)

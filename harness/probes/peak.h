@@ -53,4 +53,27 @@ double ts_peak_working_set(const ts_peak *pk, int level, int threads);
  * indent+1 spaces: for embedding under "peak" in meta.json. */
 void ts_peak_write_json(const ts_peak *pk, FILE *f, int indent);
 
+/* ---- calibration probes: the kernels above, as members of the timing
+ * engine's rounds (harness/timing/rounds.c) ---- */
+typedef enum { TS_PROBE_FMA, TS_PROBE_READ } ts_probe_kind;
+typedef struct ts_probe {
+    ts_probe_kind kind;
+    int threads, level;  /* level: TS_LEVEL_* of a read probe */
+    float *buf;          /* read probe: threads x per_thread floats, first-touched by their readers */
+    size_t per_thread;
+    int64_t units;       /* FMA iterations, or read passes, per thread per call */
+    double work;         /* FLOPs (FMA) or bytes (read) of one call, all threads */
+    int job;             /* the kernel (peak.c's job kind) */
+} ts_probe;
+/* Choose the kernel (the widest FMA loop this CPU runs; the read loop over a
+ * working set of `level` as `tiedseq peak` sizes it from pk's cache sizes) and
+ * the units so one call takes about `seconds`. */
+int ts_probe_init(ts_probe *pr, ts_probe_kind kind, int level, int threads, const ts_peak *pk,
+                  double seconds, ts_err *e);
+/* One call: units on every thread between two barriers (what GB times). */
+void ts_probe_call(const ts_probe *pr);
+void ts_probe_free(ts_probe *pr);
+/* The cache sizes `tiedseq peak` uses (sysconf, then sysfs), without measuring. */
+void ts_cache_levels(double bytes[TS_LEVELS]);
+
 #endif

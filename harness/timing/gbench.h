@@ -85,6 +85,45 @@ typedef void (*gbench_row_fn)(void *user, const gbench_row *row);
 int gbench_run_chunk(int *argc, char **argv, const char *json_path, gbench_row_fn on_row,
                      void *user, char *err, size_t err_len);
 
+/* ---- interleaved rounds (harness/timing/rounds.c) ----
+ * A round runs each member once, in the order given, for exactly `iters`
+ * iterations (GB's fixed-iteration mode, one repetition); GB times the loop.
+ * The runs are kept until gbench_chunk_report, which writes them as the
+ * repetitions of each benchmark (one per round) to GB's JSON and console, with
+ * the aggregates computed by the caller. */
+typedef struct gbench_member {
+    const char *name;   /* "avx2/lstm:b1:...:t1" or "probe/fma:t2"; GB adds "/real_time" */
+    gbench_fn fn;
+    void *ctx;
+    int64_t iters;
+    /* out */
+    double seconds;     /* real time per iteration; NAN when it did not run */
+    int error;          /* the function called gbench_skip_with_error */
+    char error_msg[256];
+} gbench_member;
+
+/* Parse GB's flags once (as gbench_check_flags) before rounds; 0 or 1 (err). */
+int gbench_rounds_init(int *argc, char **argv, char *err, size_t err_len);
+/* Run one round; round_index numbers the stored repetitions.  0, or -1 (err). */
+int gbench_round(gbench_member *m, size_t n, int64_t round_index, char *err, size_t err_len);
+
+typedef struct gbench_aggregate {
+    const char *name;   /* as the member's name */
+    const char *stat;   /* "median", "ci_lo", "cv", ... */
+    double value;       /* seconds, or a fraction when percentage */
+    int percentage;
+    int64_t n;          /* the rounds it summarises */
+    const char *label;  /* "" for none */
+} gbench_aggregate;
+/* Report the stored runs of every member and the aggregates: console (the
+ * aggregates only) and GB's JSON at json_path (NULL: none; written through
+ * json_path.partial, renamed when complete); then forget the stored runs.
+ * 0, or -1 with err. */
+int gbench_chunk_report(const char *json_path, const gbench_aggregate *a, size_t na, char *err,
+                        size_t err_len);
+/* Forget the stored runs without reporting (an interrupted chunk). */
+void gbench_chunk_discard(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -6,6 +6,7 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -165,6 +166,60 @@ void set_err(char *err, size_t n, const std::string &msg)
         std::snprintf(err, n, "%s", msg.c_str());
 }
 
+// ---- interleaved rounds ----
+
+// Receives the runs of one round; prints nothing (the chunk is reported once,
+// at its end, by gbench_chunk_report).
+class Collector : public benchmark::BenchmarkReporter {
+  public:
+    bool ReportContext(const Context &) override { return true; }
+    void ReportRuns(const std::vector<Run> &runs) override
+    {
+        for (const Run &r : runs)
+            got.push_back(r);
+    }
+    std::vector<Run> got;
+};
+
+using Run = benchmark::BenchmarkReporter::Run;
+// The stored repetitions of the chunk, per member name, in the order seen.
+std::vector<std::pair<std::string, std::vector<Run>>> g_chunk;
+
+std::vector<Run> &chunk_runs(const std::string &name)
+{
+    for (auto &kv : g_chunk)
+        if (kv.first == name)
+            return kv.second;
+    g_chunk.emplace_back(name, std::vector<Run>());
+    return g_chunk.back().second;
+}
+
+// GB names a fixed-iteration benchmark ".../iterations:N/repetitions:1": drop
+// those parts so a point keeps one name across rounds (compare.py matches names).
+void plain_name(Run &r)
+{
+    r.run_name.iterations.clear();
+    r.run_name.repetitions.clear();
+}
+
+Run aggregate_of(const Run &rep, const gbench_aggregate &a)
+{
+    Run r = rep;
+    r.run_type = Run::RT_Aggregate;
+    r.aggregate_name = a.stat;
+    r.aggregate_unit = a.percentage ? benchmark::StatisticUnit::kPercentage : benchmark::StatisticUnit::kTime;
+    r.repetition_index = Run::no_repetition_index;
+    r.repetitions = a.n;
+    r.report_label = a.label ? a.label : "";
+    // GB divides accumulated time by iterations; an aggregate's iterations are
+    // the repetitions it summarises (as GB's own ComputeStats sets them)
+    r.iterations = a.percentage ? 1 : a.n;
+    r.real_accumulated_time = a.percentage ? a.value : a.value * static_cast<double>(a.n);
+    r.cpu_accumulated_time = r.real_accumulated_time;
+    return r;
+}
+
+
 } // namespace
 
 extern "C" {
@@ -282,6 +337,117 @@ int gbench_run_chunk(int *argc, char **argv, const char *json_path, gbench_row_f
     if (std::rename(partial.c_str(), json_path) != 0) {
         set_err(err, err_len, "cannot rename " + partial + ": " + std::strerror(errno));
         return 3;
+    }
+    return 0;
+}
+
+int gbench_rounds_init(int *argc, char **argv, char *err, size_t err_len)
+{
+    g_chunk.clear();
+    return gbench_check_flags(argc, argv, err, err_len);
+}
+
+int gbench_round(gbench_member *m, size_t n, int64_t round_index, char *err, size_t err_len)
+{
+    for (size_t k = 0; k < n; k++) {
+        m[k].seconds = NAN;
+        m[k].error = 0;
+        m[k].error_msg[0] = '\0';
+        gbench_fn fn = m[k].fn;
+        void *ctx = m[k].ctx;
+        gb_bench *b = benchmark::RegisterBenchmark(
+            m[k].name, [fn, ctx](benchmark::State &st) { fn(reinterpret_cast<gbench_state *>(&st), ctx); });
+        if (!b) {
+            benchmark::ClearRegisteredBenchmarks();
+            set_err(err, err_len, std::string("cannot register ") + m[k].name);
+            return -1;
+        }
+        b->UseRealTime()->Unit(benchmark::kMicrosecond)->Iterations(m[k].iters > 0 ? m[k].iters : 1)->Repetitions(1);
+    }
+    Collector col;
+    benchmark::RunSpecifiedBenchmarks(&col);
+    benchmark::ClearRegisteredBenchmarks();
+    for (Run &r : col.got) {
+        plain_name(r);
+        std::string name = r.run_name.function_name;
+        for (size_t k = 0; k < n; k++) {
+            if (name != m[k].name)
+                continue;
+            std::pair<bool, std::string> e = run_error(r, 0);
+            m[k].error = e.first;
+            std::snprintf(m[k].error_msg, sizeof m[k].error_msg, "%s", e.second.c_str());
+            if (!e.first)
+                m[k].seconds = r.real_accumulated_time / static_cast<double>(r.iterations ? r.iterations : 1);
+            r.repetition_index = round_index;
+            chunk_runs(name).push_back(r);
+        }
+    }
+    return 0;
+}
+
+void gbench_chunk_discard(void) { g_chunk.clear(); }
+
+int gbench_chunk_report(const char *json_path, const gbench_aggregate *a, size_t na, char *err, size_t err_len)
+{
+    std::string partial = json_path ? std::string(json_path) + ".partial" : std::string();
+    std::ofstream json_file;
+    benchmark::JSONReporter json;
+    if (json_path) {
+        json_file.open(partial, std::ios::out | std::ios::trunc);
+        if (!json_file) {
+            set_err(err, err_len, "cannot write " + partial + ": " + std::strerror(errno));
+            g_chunk.clear();
+            return -1;
+        }
+        json.SetOutputStream(&json_file);
+        json.SetErrorStream(&std::cerr);
+    }
+    auto opts = static_cast<benchmark::ConsoleReporter::OutputOptions>(
+        benchmark::ConsoleReporter::OO_Tabular | (isatty(1) ? benchmark::ConsoleReporter::OO_Color : 0));
+    ChunkConsole console(opts);
+    benchmark::BenchmarkReporter::Context ctx;
+    for (const auto &kv : g_chunk) // room for "<name>/real_time_median"
+        ctx.name_field_width = std::max(ctx.name_field_width, kv.first.size() + 17);
+    console.ReportContext(ctx);
+    if (json_path)
+        json.ReportContext(ctx);
+    for (auto &kv : g_chunk) {
+        std::vector<Run> &reps = kv.second;
+        if (reps.empty())
+            continue;
+        std::vector<Run> aggs;
+        for (size_t k = 0; k < na; k++)
+            if (a[k].name && kv.first == a[k].name)
+                aggs.push_back(aggregate_of(reps.front(), a[k]));
+        for (Run &r : reps)
+            r.repetitions = static_cast<int64_t>(reps.size());
+        if (json_path) {
+            json.ReportRuns(reps);
+            if (!aggs.empty())
+                json.ReportRuns(aggs);
+        }
+        std::vector<Run> shown; // the console: a point's median and interval only
+        for (const Run &r : aggs)
+            if (r.aggregate_name == "median" || r.aggregate_name == "ci_lo" || r.aggregate_name == "ci_hi")
+                if (kv.first.compare(0, 6, "probe/") != 0)
+                    shown.push_back(r);
+        if (!shown.empty())
+            console.ReportRuns(shown);
+    }
+    g_chunk.clear();
+    std::cout.flush();
+    if (!json_path)
+        return 0;
+    json.Finalize();
+    json_file.close();
+    if (!json_file) {
+        std::remove(partial.c_str());
+        set_err(err, err_len, "cannot write " + partial);
+        return -1;
+    }
+    if (std::rename(partial.c_str(), json_path) != 0) {
+        set_err(err, err_len, "cannot rename " + partial + ": " + std::strerror(errno));
+        return -1;
     }
     return 0;
 }

@@ -1,0 +1,728 @@
+/* Verification of what is timed, interleaved rounds with calibration probes,
+ * per-point statistics and paired ratios (rounds.h). */
+#include "harness/timing/rounds.h"
+
+#include "harness/check/reference.h"
+#include "harness/cli.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#if TS_HAVE_GBENCH
+#include "harness/timing/gbench.h"
+#endif
+
+#define MIN_CI_ROUNDS 6      /* the fewest rounds with a 95 % interval of the median */
+#define PROBE_SAMPLE_S 0.002 /* one probe call: short, it only has to see the machine's state */
+#define WARM_BELOW_S 0.02    /* runs shorter than this get an untimed warm-up run per sample */
+
+void ts_timing_defaults(ts_timing_opts *o)
+{
+    *o = (ts_timing_opts){.min_rounds = 10, .max_rounds = 200, .sample_s = 0.01, .budget_s = 1.0,
+                          .ci_target = 0.02, .unstable_spread = 0.10};
+}
+
+int ts_timing_check(const ts_timing_opts *o, ts_err *e)
+{
+    if (o->min_rounds < MIN_CI_ROUNDS || o->min_rounds > 100000)
+        return ts_fail(e, "--min-rounds %d: want %d..100000 (fewer rounds give no 95%% interval)",
+                       o->min_rounds, MIN_CI_ROUNDS);
+    if (o->max_rounds < o->min_rounds || o->max_rounds > 100000)
+        return ts_fail(e, "--max-rounds %d: want --min-rounds (%d)..100000", o->max_rounds, o->min_rounds);
+    if (!(o->sample_s >= 1e-4 && o->sample_s <= 10))
+        return ts_fail(e, "--sample-ms %g: want 0.1..10000", o->sample_s * 1e3);
+    if (!(o->budget_s >= 0 && o->budget_s <= 86400))
+        return ts_fail(e, "--budget %g: want 0..86400 seconds per point", o->budget_s);
+    if (!(o->ci_target > 0 && o->ci_target < 1))
+        return ts_fail(e, "--ci-target %g: want a fraction in (0, 1)", o->ci_target);
+    return 0;
+}
+
+void ts_chunk_result_free(ts_chunk_result *r)
+{
+    free(r->samples);
+    free(r->pairs);
+    memset(r, 0, sizeof *r);
+}
+
+/* ---- interruption ---- */
+
+static volatile sig_atomic_t g_interrupted;
+
+void ts_bench_interrupt(void) { g_interrupted = 1; }
+bool ts_bench_interrupted(void) { return g_interrupted != 0; }
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_interrupted = 1;
+}
+
+void ts_bench_catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C kills at once */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* GB flags whose job the engine does itself. */
+static const char *const taken_flags[] = {
+    "--benchmark_repetitions", "--benchmark_min_time", "--benchmark_enable_random_interleaving",
+    "--benchmark_out", "--benchmark_out_format", "--benchmark_report_aggregates_only",
+    "--benchmark_display_aggregates_only", "--benchmark_filter", NULL};
+
+static const char *taken_hint(const char *flag)
+{
+    if (!strncmp(flag, "--benchmark_filter", 18))
+        return "use --filter REGEX";
+    if (!strncmp(flag, "--benchmark_out", 15))
+        return "GB's JSON goes to DIR/gb/ with --out";
+    return "rounds replace repetitions: --min-rounds, --max-rounds, --sample-ms, --budget, --ci-target";
+}
+
+#if !TS_HAVE_GBENCH
+
+bool ts_bench_available(void) { return false; }
+int ts_bench_chunk(ts_point *pts, size_t n, const ts_bench_cfg *cfg, const char *json_path,
+                   ts_chunk_result *res, ts_err *e)
+{
+    (void)pts, (void)n, (void)cfg, (void)json_path, (void)res;
+    return ts_fail(e, "built without Google Benchmark (apt-get install libbenchmark-dev)");
+}
+int ts_bench_check_flags(int argc, char **argv, ts_err *e)
+{
+    (void)argc, (void)argv;
+    return ts_fail(e, "built without Google Benchmark (apt-get install libbenchmark-dev)");
+}
+void ts_bench_add_context(const char *key, const char *value) { (void)key, (void)value; }
+
+#else
+
+bool ts_bench_available(void) { return true; }
+
+int ts_bench_check_flags(int argc, char **argv, ts_err *e)
+{
+    for (int k = 1; k < argc; k++)
+        for (const char *const *t = taken_flags; *t; t++) {
+            size_t len = strlen(*t);
+            if (!strncmp(argv[k], *t, len) && (argv[k][len] == '=' || argv[k][len] == '\0'))
+                return ts_fail(e, "%s: tiedseq times in interleaved rounds (%s)", argv[k], taken_hint(argv[k]));
+        }
+    char **copy = calloc((size_t)argc + 1, sizeof *copy);
+    if (!copy)
+        return ts_fail(e, "out of memory");
+    memcpy(copy, argv, (size_t)argc * sizeof *copy);
+    char err[512];
+    int rc = gbench_check_flags(&argc, copy, err, sizeof err);
+    free(copy);
+    return rc ? ts_fail(e, "%s", err) : 0;
+}
+
+void ts_bench_add_context(const char *key, const char *value) { gbench_add_context(key, value); }
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- members: a prepared point, or a probe ---- */
+
+typedef struct member {
+    ts_point *pt;          /* NULL for a probe */
+    ts_probe probe;
+    char probe_name[24];   /* "fma", "read-L2" */
+    char name[200];        /* GB's benchmark name */
+    int threads;
+    /* a point's prepared state */
+    ts_plan *plan;
+    ts_result out;
+    const ts_inputs *in;
+    bool warm;             /* an untimed run before each sample */
+    int64_t iters;
+    double spent_s;        /* sampling time so far (warm-up runs included) */
+    bool sampling, failed;
+    char why[256];
+    /* per round: seconds per iteration (NAN: not sampled that round) */
+    double *t;
+    size_t nt;
+} member;
+
+static void member_release(member *m)
+{
+    if (m->pt && m->plan)
+        m->pt->var->release(m->plan);
+    m->plan = NULL;
+    if (m->pt)
+        ts_result_free(&m->out);
+    else
+        ts_probe_free(&m->probe);
+    free(m->t);
+    m->t = NULL;
+}
+
+#define INTERRUPTED_MSG "interrupted"
+
+static void point_counters(gbench_state *st, const ts_problem *p)
+{
+    double steps = (double)(p->E + p->D), wbytes = steps * ts_weight_bytes(p);
+    if (p->feed == TS_FEED_GREEDY && p->D > 1) /* the projection matrix, per decoder step */
+        wbytes += (double)(p->D - 1) * 4.0 * (double)p->H * (double)p->V;
+    gbench_counter(st, "flops", ts_flops_total(p), GBENCH_CTR_ITER_INVARIANT_RATE);
+    gbench_counter(st, "wbytes", wbytes, GBENCH_CTR_ITER_INVARIANT_RATE);
+    gbench_counter(st, "steps", steps, GBENCH_CTR_ITER_INVARIANT_RATE | GBENCH_CTR_INVERT);
+}
+
+/* GB's function for a point: the runs of one sample. */
+static void point_fn(gbench_state *st, void *vctx)
+{
+    member *m = vctx;
+    const ts_variant *v = m->pt->var;
+    if (g_interrupted) {
+        gbench_skip_with_error(st, INTERRUPTED_MSG);
+        return;
+    }
+    int rc = m->warm ? v->run(m->plan, m->in, &m->out.o) : 0;
+    while (!rc && gbench_keep_running(st))
+        rc = v->run(m->plan, m->in, &m->out.o);
+    if (rc) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "%s: run failed (status %d)", v->name, rc);
+        gbench_skip_with_error(st, msg);
+        return;
+    }
+    gbench_do_not_optimize(m->out.o.out);
+    point_counters(st, &m->pt->p);
+    if (*m->pt->label)
+        gbench_label(st, m->pt->label);
+}
+
+static void probe_fn(gbench_state *st, void *vctx)
+{
+    member *m = vctx;
+    if (g_interrupted) {
+        gbench_skip_with_error(st, INTERRUPTED_MSG);
+        return;
+    }
+    while (gbench_keep_running(st))
+        ts_probe_call(&m->probe);
+    gbench_counter(st, m->probe.kind == TS_PROBE_FMA ? "flops" : "bytes", m->probe.work,
+                   GBENCH_CTR_ITER_INVARIANT_RATE);
+}
+
+/* ---- verification of the prepared plan ---- */
+
+typedef struct vref {
+    bool have, failed;
+    char why[512];
+    ts_tensors t;
+    ts_result ref;
+    double *margins;
+    double tol, tie_tol;
+} vref;
+
+static void vref_free(vref *c)
+{
+    if (c->have && !c->failed) {
+        ts_result_free(&c->ref);
+        ts_tensors_free(&c->t);
+    }
+    free(c->margins);
+    memset(c, 0, sizeof *c);
+}
+
+/* The shape's seeded tensors and reference outputs, made once per chunk. */
+static int vref_get(vref *c, const ts_problem *p, uint64_t seed)
+{
+    if (c->have)
+        return c->failed ? -1 : 0;
+    c->have = c->failed = true;
+    ts_err e = {{0}};
+    if (ts_tensors_alloc(&c->t, p, &e)) {
+        ts_str_copy(c->why, sizeof c->why, e.msg);
+        return -1;
+    }
+    ts_tensors_fill(&c->t, seed);
+    memset(&c->ref, 0, sizeof c->ref);
+    c->margins = calloc((size_t)(p->D * p->B) + 1, sizeof *c->margins);
+    if (!c->margins || ts_result_alloc(&c->ref, p, true, &e) ||
+        ts_reference_run(p, &c->t.w, &c->t.in, &c->ref.o, c->margins, &e)) {
+        snprintf(c->why, sizeof c->why, "reference: %.480s", c->margins ? e.msg : "out of memory");
+        ts_result_free(&c->ref);
+        ts_tensors_free(&c->t);
+        return -1;
+    }
+    c->tol = ts_tolerance(p);
+    c->tie_tol = ts_tie_tolerance(p, &c->t.w, c->tol);
+    c->failed = false;
+    return 0;
+}
+
+/* The label of a timed point: the plan's detail, and how it verified. */
+static void timed_label(ts_point *pt, const ts_plan *plan)
+{
+    char label[256] = "";
+    const char *detail = pt->var->detail ? pt->var->detail(plan) : NULL;
+    if (detail)
+        ts_str_copy(label, sizeof label, detail);
+    if (pt->verdict != TS_PASS)
+        snprintf(label + strlen(label), sizeof label - strlen(label), "%sverify %s", *label ? "; " : "",
+                 ts_status_name(pt->verdict));
+    ts_str_copy(pt->label, sizeof pt->label, label);
+}
+
+static void point_error(ts_point *pt, const char *why)
+{
+    pt->status = TS_PT_ERROR;
+    ts_str_copy(pt->label, sizeof pt->label, why);
+}
+
+/* Prepare the plan that will be timed, run it once, compare that output with
+ * the reference.  The member samples only if it passed. */
+static void prepare_member(member *m, vref *c, uint64_t seed, double sample_s)
+{
+    ts_point *pt = m->pt;
+    char why[256];
+    if (!ts_variant_available(pt->var, &pt->p, why, sizeof why)) {
+        pt->status = TS_PT_SKIPPED, pt->verdict = TS_SKIPPED;
+        ts_str_copy(pt->label, sizeof pt->label, why);
+        return;
+    }
+    if (vref_get(c, &pt->p, seed)) {
+        point_error(pt, c->why);
+        return;
+    }
+    ts_err e = {{0}};
+    memset(&m->out, 0, sizeof m->out);
+    m->in = &c->t.in;
+    if (ts_result_alloc(&m->out, &pt->p, false, &e) || pt->var->prepare(&pt->p, &c->t.w, &m->plan, &e)) {
+        m->plan = NULL;
+        point_error(pt, e.msg);
+        return;
+    }
+    double t0 = now_s();
+    int rc = pt->var->run(m->plan, m->in, &m->out.o);
+    double first = now_s() - t0;
+    if (rc) {
+        snprintf(why, sizeof why, "%s: run failed (status %d)", pt->var->name, rc);
+        point_error(pt, why);
+        return;
+    }
+    ts_verdict v;
+    ts_compare(&pt->p, &m->out.o, &c->ref.o, c->margins, c->tol, c->tie_tol, &v);
+    pt->verdict = v.status, pt->max_abs = v.max_abs, pt->tol = v.tol;
+    if (v.status == TS_FAIL) {
+        pt->status = TS_PT_FAIL;
+        ts_str_copy(pt->label, sizeof pt->label, v.reason);
+        return;
+    }
+    /* a second run, warm, sizes the samples */
+    t0 = now_s();
+    rc = pt->var->run(m->plan, m->in, &m->out.o);
+    double run_s = fmin(first, now_s() - t0);
+    if (rc) {
+        snprintf(why, sizeof why, "%s: run failed (status %d)", pt->var->name, rc);
+        point_error(pt, why);
+        return;
+    }
+    timed_label(pt, m->plan);
+    m->warm = run_s < WARM_BELOW_S;
+    m->iters = run_s > 0 ? (int64_t)fmax(1.0, floor(sample_s / run_s)) : 1;
+    m->sampling = true;
+    m->threads = pt->p.threads;
+}
+
+/* ---- the chunk: members, probes, rounds ---- */
+
+typedef struct chunk {
+    member *m;
+    size_t nm, npoints; /* points first, then probes */
+    const ts_bench_cfg *cfg;
+    ts_chunk_result *res;
+    ts_peak levels;
+    ts_rng rng;
+    size_t rounds;
+} chunk;
+
+/* Per-round samples: NAN = not sampled in that round. */
+static double *nan_array(size_t n)
+{
+    double *v = malloc((n ? n : 1) * sizeof *v);
+    for (size_t k = 0; v && k < n; k++)
+        v[k] = NAN;
+    return v;
+}
+
+static member *probe_of(chunk *c, ts_probe_kind kind, int threads)
+{
+    for (size_t k = c->npoints; k < c->nm; k++)
+        if (c->m[k].probe.kind == kind && c->m[k].threads == threads)
+            return &c->m[k];
+    return NULL;
+}
+
+static int add_probe(chunk *c, ts_probe_kind kind, int threads, double rbytes, ts_err *e)
+{
+    member *m = &c->m[c->nm];
+    memset(m, 0, sizeof *m);
+    int level = kind == TS_PROBE_READ ? ts_peak_level(&c->levels, rbytes, threads) : -1;
+    if (ts_probe_init(&m->probe, kind, level, threads, &c->levels, PROBE_SAMPLE_S, e))
+        return -1;
+    if (kind == TS_PROBE_FMA)
+        snprintf(m->probe_name, sizeof m->probe_name, "fma");
+    else
+        snprintf(m->probe_name, sizeof m->probe_name, "read-%s", ts_peak_level_name(level));
+    snprintf(m->name, sizeof m->name, "probe/%s:t%d", m->probe_name, threads);
+    m->threads = threads;
+    m->iters = 1;
+    m->t = nan_array((size_t)c->cfg->t.max_rounds);
+    c->nm++; /* member_release frees the probe even when the buffer failed */
+    return m->t ? 0 : ts_fail(e, "out of memory");
+}
+
+/* An FMA and a read probe for every thread count the chunk samples. */
+static int add_probes(chunk *c, ts_err *e)
+{
+    for (size_t k = 0; k < c->npoints; k++) {
+        const member *p = &c->m[k];
+        if (!p->sampling || probe_of(c, TS_PROBE_FMA, p->threads))
+            continue;
+        double rb = ts_recurrent_bytes(&p->pt->p);
+        if (add_probe(c, TS_PROBE_FMA, p->threads, rb, e) || add_probe(c, TS_PROBE_READ, p->threads, rb, e))
+            return -1;
+    }
+    return 0;
+}
+
+static bool probe_needed(const chunk *c, const member *pr)
+{
+    for (size_t k = 0; k < c->npoints; k++)
+        if (c->m[k].sampling && c->m[k].threads == pr->threads)
+            return true;
+    return false;
+}
+
+static int push_sample(ts_chunk_result *r, const member *m, int64_t round, int64_t pos)
+{
+    if (r->nsamples == r->cap_samples) {
+        size_t cap = r->cap_samples ? 2 * r->cap_samples : 256;
+        ts_sample *ns = realloc(r->samples, cap * sizeof *ns);
+        if (!ns)
+            return -1;
+        r->samples = ns, r->cap_samples = cap;
+    }
+    ts_sample *s = &r->samples[r->nsamples++];
+    *s = (ts_sample){.pt = m->pt, .threads = m->threads, .round = round, .position = pos, .iters = m->iters,
+                     .seconds = m->t[round]};
+    ts_str_copy(s->probe, sizeof s->probe, m->pt ? "" : m->probe_name);
+    return 0;
+}
+
+/* Does the point keep sampling after `rounds` rounds? */
+static bool keeps_sampling(const member *m, size_t rounds, const ts_timing_opts *o)
+{
+    if (m->failed || rounds >= (size_t)o->max_rounds)
+        return false;
+    ts_summary s;
+    ts_summarize(m->t, rounds, TS_CONF, &s);
+    if (s.n >= (size_t)o->min_rounds && ts_ci_rel_half(&s) <= o->ci_target)
+        return false;
+    return !(s.n >= MIN_CI_ROUNDS && m->spent_s >= o->budget_s);
+}
+
+/* Take one member's result of a round. */
+static void take_result(chunk *c, member *m, const gbench_member *g, size_t round)
+{
+    m->t[round] = g->seconds;
+    if (g->error && strcmp(g->error_msg, INTERRUPTED_MSG) && !m->failed) {
+        m->failed = true;
+        ts_str_copy(m->why, sizeof m->why, g->error_msg);
+    }
+    if (isfinite(g->seconds))
+        m->spent_s += g->seconds * (double)m->iters * (m->warm ? 1.0 + 1.0 / (double)m->iters : 1.0);
+    (void)c;
+}
+
+static int one_round(chunk *c, size_t round, size_t *order, gbench_member *gm, ts_err *e)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < c->nm; i++)
+        if (i < c->npoints ? c->m[i].sampling : probe_needed(c, &c->m[i]))
+            order[k++] = i;
+    ts_rng_shuffle(&c->rng, order, k);
+    for (size_t j = 0; j < k; j++) {
+        member *m = &c->m[order[j]];
+        gm[j] = (gbench_member){.name = m->name, .fn = m->pt ? point_fn : probe_fn, .ctx = m, .iters = m->iters};
+    }
+    char err[512];
+    if (gbench_round(gm, k, (int64_t)round, err, sizeof err))
+        return ts_fail(e, "%s", err);
+    for (size_t j = 0; j < k; j++) {
+        member *m = &c->m[order[j]];
+        take_result(c, m, &gm[j], round);
+        if (isfinite(m->t[round]) && push_sample(c->res, m, (int64_t)round, (int64_t)j))
+            return ts_fail(e, "out of memory for the samples");
+    }
+    for (size_t i = 0; i < c->npoints; i++)
+        if (c->m[i].sampling)
+            c->m[i].sampling = keeps_sampling(&c->m[i], round + 1, &c->cfg->t);
+    return 0;
+}
+
+static size_t count_sampling(const chunk *c)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->npoints; i++)
+        n += c->m[i].sampling;
+    return n;
+}
+
+static int run_rounds(chunk *c, ts_err *e)
+{
+    size_t *order = calloc(c->nm + 1, sizeof *order);
+    gbench_member *gm = calloc(c->nm + 1, sizeof *gm);
+    int rc = !order || !gm ? ts_fail(e, "out of memory") : 0;
+    const ts_bench_hooks *h = &c->cfg->hooks;
+    for (size_t r = 0; !rc && r < (size_t)c->cfg->t.max_rounds && !g_interrupted; r++) {
+        size_t active = count_sampling(c);
+        if (!active)
+            break;
+        if (h->progress)
+            h->progress(h->user, c->m[0].pt, "round", r + 1, active);
+        rc = one_round(c, r, order, gm, e);
+        c->rounds = r + 1;
+    }
+    free(order), free(gm);
+    return rc;
+}
+
+/* ---- statistics of a finished chunk ---- */
+
+/* Per round: the FMA probe's GFLOP/s and the read probe's GB/s at t threads. */
+static void probe_rates(const chunk *c, int threads, size_t r, double *gflops, double *gbps)
+{
+    const member *f = probe_of((chunk *)c, TS_PROBE_FMA, threads);
+    const member *b = probe_of((chunk *)c, TS_PROBE_READ, threads);
+    *gflops = f && r < c->rounds ? f->probe.work / f->t[r] * 1e-9 : NAN;
+    *gbps = b && r < c->rounds ? b->probe.work / b->t[r] * 1e-9 : NAN;
+}
+
+static void point_stats(const chunk *c, member *m)
+{
+    ts_point *pt = m->pt;
+    const ts_problem *p = &pt->p;
+    size_t R = c->rounds;
+    double *cal = calloc(R + 1, sizeof *cal), *pf = calloc(R + 1, sizeof *pf);
+    double *bf = calloc(R + 1, sizeof *bf), *g = calloc(R + 1, sizeof *g), *bw = calloc(R + 1, sizeof *bw);
+    if (!cal || !pf || !bf || !g || !bw) {
+        free(cal), free(pf), free(bf), free(g), free(bw);
+        point_error(pt, "out of memory for the statistics");
+        return;
+    }
+    const double flops = ts_flops_total(p), wb = ts_recurrent_bytes(p) * (double)(p->E + p->D);
+    for (size_t r = 0; r < R; r++) {
+        probe_rates(c, m->threads, r, &g[r], &bw[r]);
+        double t = m->t[r];
+        if (!isfinite(t))
+            g[r] = bw[r] = NAN; /* only the rounds this point ran in */
+        cal[r] = t * g[r];
+        pf[r] = flops / t * 1e-9 / g[r];
+        bf[r] = wb / t * 1e-9 / bw[r];
+    }
+    ts_summary s, sc, sp, sb, sg, sw;
+    ts_summarize(m->t, R, TS_CONF, &s);
+    ts_summarize(cal, R, TS_CONF, &sc);
+    ts_summarize(pf, R, TS_CONF, &sp);
+    ts_summarize(bf, R, TS_CONF, &sb);
+    ts_summarize(g, R, TS_CONF, &sg);
+    ts_summarize(bw, R, TS_CONF, &sw);
+    pt->rounds = (int64_t)s.n, pt->iters = m->iters;
+    pt->median_s = s.median, pt->min_s = s.min, pt->mean_s = s.mean, pt->cv = s.cv;
+    pt->ci_lo_s = s.lo, pt->ci_hi_s = s.hi;
+    pt->cal = sc.median, pt->cal_lo = sc.lo, pt->cal_hi = sc.hi;
+    pt->peak_frac = sp.median, pt->bw_frac = sb.median;
+    pt->probe_gflops = sg.median, pt->probe_gbps = sw.median;
+    const member *b = probe_of((chunk *)c, TS_PROBE_READ, m->threads);
+    pt->bw_level = b ? b->probe.level : -1;
+    pt->probe_spread = sg.median > 0 ? (sg.q90 - sg.q10) / sg.median : NAN;
+    pt->unstable = pt->probe_spread > c->cfg->t.unstable_spread;
+    free(cal), free(pf), free(bf), free(g), free(bw);
+}
+
+static bool pair_wanted(const ts_point *a, const ts_point *b)
+{
+    return (a->p.threads == b->p.threads && a->var != b->var) ||
+           (a->var == b->var && a->p.threads < b->p.threads);
+}
+
+static int make_pairs(chunk *c, ts_err *e)
+{
+    ts_chunk_result *r = c->res;
+    size_t n = c->npoints;
+    r->pairs = calloc(n * n + 1, sizeof *r->pairs);
+    if (!r->pairs)
+        return ts_fail(e, "out of memory for the pairs");
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            const member *a = &c->m[i], *b = &c->m[j];
+            if (a->pt->status != TS_PT_OK || b->pt->status != TS_PT_OK || !pair_wanted(a->pt, b->pt))
+                continue;
+            if (a->pt->p.threads == b->pt->p.threads && j < i)
+                continue; /* one order per pair of variants */
+            ts_pair *p = &r->pairs[r->npairs];
+            p->a = a->pt, p->b = b->pt;
+            ts_paired_ratio(a->t, b->t, c->rounds, TS_CONF, &p->r);
+            r->npairs += p->r.n > 0;
+        }
+    return 0;
+}
+
+/* ---- GB's report of the chunk ---- */
+
+static int report_chunk(chunk *c, const char *json_path, ts_err *e)
+{
+    gbench_aggregate *a = calloc(8 * c->nm + 1, sizeof *a);
+    if (!a)
+        return gbench_chunk_discard(), ts_fail(e, "out of memory");
+    size_t na = 0;
+    for (size_t k = 0; k < c->nm; k++) {
+        const member *m = &c->m[k];
+        if (m->pt && m->pt->status != TS_PT_OK)
+            continue;
+        ts_summary s;
+        ts_summarize(m->t, c->rounds, TS_CONF, &s);
+        const char *label = m->pt ? m->pt->label : "";
+        const struct { const char *stat; double v; int pct; } st[] = {
+            {"median", s.median, 0}, {"ci_lo", s.lo, 0}, {"ci_hi", s.hi, 0}, {"min", s.min, 0},
+            {"mean", s.mean, 0},     {"cv", s.cv, 1}};
+        for (size_t j = 0; j < sizeof st / sizeof st[0]; j++)
+            if (isfinite(st[j].v))
+                a[na++] = (gbench_aggregate){.name = m->name, .stat = st[j].stat, .value = st[j].v,
+                                             .percentage = st[j].pct, .n = (int64_t)s.n, .label = label};
+    }
+    if (c->cfg->hooks.before_console)
+        c->cfg->hooks.before_console(c->cfg->hooks.user);
+    char err[512];
+    int rc = gbench_chunk_report(json_path, a, na, err, sizeof err) ? ts_fail(e, "%s", err) : 0;
+    free(a);
+    return rc;
+}
+
+/* ---- the chunk ---- */
+
+static bool filtered_out(const ts_point *pt, const regex_t *filter)
+{
+    char name[200];
+    snprintf(name, sizeof name, "%s/%s", pt->var->name, pt->desc);
+    return filter && regexec(filter, name, 0, NULL, 0) != 0;
+}
+
+static void chunk_levels(chunk *c, int max_threads)
+{
+    if (c->cfg->levels) {
+        c->levels = *c->cfg->levels;
+    } else {
+        memset(&c->levels, 0, sizeof c->levels);
+        ts_cache_levels(c->levels.level_bytes);
+    }
+    if (c->levels.threads_max < max_threads)
+        c->levels.threads_max = max_threads;
+}
+
+/* Verify every TODO point; those that pass become sampling members. */
+static void prepare_points(chunk *c, ts_point *pts, size_t n, vref *ref)
+{
+    const ts_bench_cfg *cfg = c->cfg;
+    for (size_t k = 0; k < n && !g_interrupted; k++) {
+        if (pts[k].status != TS_PT_TODO || filtered_out(&pts[k], cfg->filter))
+            continue;
+        member *m = &c->m[c->npoints++];
+        memset(m, 0, sizeof *m);
+        m->pt = &pts[k];
+        snprintf(m->name, sizeof m->name, "%s/%.150s", pts[k].var->name, pts[k].desc);
+        if (cfg->hooks.progress)
+            cfg->hooks.progress(cfg->hooks.user, &pts[k], "verify", 0, 0);
+        prepare_member(m, ref, cfg->seed, cfg->t.sample_s);
+        m->t = nan_array((size_t)cfg->t.max_rounds);
+        if (!m->t && m->sampling)
+            point_error(m->pt, "out of memory"), m->sampling = false;
+    }
+    c->nm = c->npoints;
+}
+
+/* Points that sampled: ok with statistics, or error; interrupted: TODO. */
+static void finish_points(chunk *c)
+{
+    for (size_t k = 0; k < c->npoints; k++) {
+        member *m = &c->m[k];
+        if (!m->plan || m->pt->status != TS_PT_TODO)
+            continue;
+        if (m->failed)
+            point_error(m->pt, m->why);
+        else if (g_interrupted)
+            continue;
+        else {
+            point_stats(c, m);
+            if (m->pt->status == TS_PT_TODO)
+                m->pt->status = m->pt->rounds > 0 ? TS_PT_OK : TS_PT_ERROR;
+            if (m->pt->status == TS_PT_ERROR && !*m->pt->label)
+                point_error(m->pt, "no sample succeeded");
+        }
+    }
+}
+
+int ts_bench_chunk(ts_point *pts, size_t n, const ts_bench_cfg *cfg, const char *json_path,
+                   ts_chunk_result *res, ts_err *e)
+{
+    memset(res, 0, sizeof *res);
+    chunk c = {.cfg = cfg, .res = res, .rng = {cfg->seed ^ 0x5DEECE66Dull}};
+    c.m = calloc(3 * n + 1, sizeof *c.m); /* points, and two probes per thread count */
+    if (!c.m)
+        return ts_fail(e, "out of memory");
+    int max_threads = 1;
+    for (size_t k = 0; k < n; k++) {
+        max_threads = pts[k].p.threads > max_threads ? pts[k].p.threads : max_threads;
+        c.rng.s = c.rng.s * 31 + (unsigned char)pts[k].desc[0]; /* each chunk its own orders */
+    }
+    chunk_levels(&c, max_threads);
+    vref ref;
+    memset(&ref, 0, sizeof ref);
+    prepare_points(&c, pts, n, &ref);
+    char **argv = calloc((size_t)cfg->gb_argc + 2, sizeof *argv);
+    int argc = cfg->gb_argc > 0 ? cfg->gb_argc : 1, rc = argv ? 0 : ts_fail(e, "out of memory");
+    for (int k = 0; argv && k < cfg->gb_argc; k++)
+        argv[k] = cfg->gb_argv[k];
+    if (argv && cfg->gb_argc <= 0)
+        argv[0] = "tiedseq";
+    char err[512];
+    if (!rc && count_sampling(&c) && gbench_rounds_init(&argc, argv, err, sizeof err))
+        rc = ts_fail(e, "%s", err);
+    if (!rc && count_sampling(&c))
+        rc = add_probes(&c, e) || run_rounds(&c, e) ? -1 : 0;
+    if (!rc)
+        finish_points(&c);
+    if (!rc && !g_interrupted && c.rounds)
+        rc = make_pairs(&c, e) || report_chunk(&c, json_path, e) ? -1 : 0;
+    else
+        gbench_chunk_discard();
+    if (rc || g_interrupted) /* nothing timed of this chunk is recorded */
+        for (size_t k = 0; k < c.npoints; k++)
+            if (c.m[k].plan && c.m[k].pt->status == TS_PT_OK)
+                c.m[k].pt->status = TS_PT_TODO;
+    for (size_t k = 0; k < c.nm; k++)
+        member_release(&c.m[k]);
+    free(c.m), free(argv);
+    vref_free(&ref);
+    return rc;
+}
+
+#endif /* TS_HAVE_GBENCH */
