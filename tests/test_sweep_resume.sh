@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# A tiny sweep (naive, tiny problems) writes a well-formed results folder; the
-# same sweep killed mid-way (SIGKILL, then SIGINT) and resumed ends with the same
-# set of (variant, problem) rows and no duplicates; a torn last line is repaired;
-# bad input (a different sweep, an existing run, an unwritable folder, bad lists,
-# unknown flags) is one line on stderr, exit 2, nothing written.  No timing is
-# asserted.
+# A tiny sweep (naive, tiny problems) writes a well-formed results folder
+# (points.csv with intervals and calibration, samples.csv, pairs.csv, GB JSON);
+# the same sweep killed mid-way (SIGKILL, then SIGINT, then during the peak)
+# and resumed ends with the same set of (variant, problem) rows and no
+# duplicates; a torn last line is repaired; bad input (a different sweep, an
+# existing run, foreign rows, a bad --peak, an unwritable folder, bad lists,
+# unknown or engine-owned GB flags) is one line on stderr, exit 2, nothing
+# written.  No timing is asserted.
 set -u
 TS=${1:?usage: test_sweep_resume.sh path/to/tiedseq}
 if "$TS" sweep --help 2>&1 | grep -q "built without Google Benchmark"; then
@@ -26,7 +28,7 @@ cat > "$work/peak.json" <<'EOF'
  "barrier_ns": {"1": 100, "2": 300}}
 EOF
 AXES=(--cells rnn,gru,lstm --batch 1,2 --hidden 8,16 --enc 2 --dec 2 --variants naive --threads 1)
-GB=(--benchmark_repetitions=2)
+GB=(--min-rounds 6 --max-rounds 8 --sample-ms 1 --budget 0.02)
 NPTS=12
 sweep() { "$TS" sweep "${AXES[@]}" --peak "$work/peak.json" "${GB[@]}" "$@"; }
 rows() { tail -n +2 "$1/points.csv" | cut -d, -f2,3 | sort; }
@@ -37,24 +39,37 @@ check_folder() {
   "$PY" - "$d" "$NPTS" <<'PY' && ok || bad "malformed results in $d"
 import csv, glob, json, math, os, sys
 d, n = sys.argv[1], int(sys.argv[2])
-head = ("run_id,variant,problem,cell,B,I,H,E,D,feed,V,threads,status,reps,median_us,min_us,"
-        "mean_us,cv,gflops_median,gflops_best,us_per_step,peak_frac,bw_frac,wgbps,max_abs_err,tol,label")
+head = ("run_id,variant,problem,cell,B,I,H,E,D,feed,V,threads,status,rounds,iters,median_us,ci_lo_us,"
+        "ci_hi_us,min_us,mean_us,cv,gflops_median,gflops_best,us_per_step,cal,cal_lo,cal_hi,peak_frac,"
+        "bw_frac,bw_level,probe_gflops,probe_gbps,probe_spread,unstable,wgbps,max_abs_err,tol,label")
+ncol = len(head.split(","))
 text = open(os.path.join(d, "points.csv")).read()
 assert text.endswith("\n"), "torn last line"
 assert text.split("\n")[0] == head, "header"
 rows = list(csv.DictReader(open(os.path.join(d, "points.csv"))))
 assert len(rows) == n, "%d rows" % len(rows)
 for r in rows:
-    assert None not in r and len(r) == 27, r
+    assert None not in r and len(r) == ncol, r
     assert r["status"] == "ok", r
     assert r["problem"].startswith(r["cell"] + ":b" + r["B"] + ":i" + r["I"] + ":h" + r["H"]), r
-    for k in ("median_us", "min_us", "gflops_median", "gflops_best", "us_per_step", "peak_frac",
-              "bw_frac", "wgbps", "max_abs_err", "tol"):
+    for k in ("median_us", "ci_lo_us", "ci_hi_us", "min_us", "gflops_median", "gflops_best", "us_per_step",
+              "cal", "cal_lo", "cal_hi", "peak_frac", "bw_frac", "probe_gflops", "probe_gbps", "wgbps",
+              "max_abs_err", "tol"):
         assert math.isfinite(float(r[k])), (k, r)
-    assert float(r["min_us"]) <= float(r["median_us"]) * (1 + 1e-5), r
+    assert float(r["min_us"]) <= float(r["ci_lo_us"]) <= float(r["median_us"]) * (1 + 1e-5), r
+    assert float(r["median_us"]) <= float(r["ci_hi_us"]) * (1 + 1e-5), r
+    assert float(r["cal_lo"]) <= float(r["cal"]) * (1 + 1e-5) <= float(r["cal_hi"]) * (1 + 2e-5), r
+    assert r["bw_level"] in ("L1", "L2", "L3", "DRAM") and r["unstable"] in ("0", "1"), r
     assert abs(float(r["us_per_step"]) * (int(r["E"]) + int(r["D"])) / float(r["median_us"]) - 1) < 1e-4, r
     assert float(r["max_abs_err"]) <= float(r["tol"]), r
-    assert int(r["reps"]) == 2, r
+    assert 6 <= int(r["rounds"]) <= 8 and int(r["iters"]) >= 1, r
+samples = list(csv.DictReader(open(os.path.join(d, "samples.csv"))))
+for r in rows:  # every round of every point is in samples.csv, with its probes
+    mine = [s for s in samples if s["member"] == r["variant"] and s["problem"] == r["problem"]]
+    assert len(mine) == int(r["rounds"]), (r["problem"], len(mine))
+probes = {s["member"] for s in samples if s["member"].startswith("probe-")}
+assert "probe-fma" in probes and any(p.startswith("probe-read-") for p in probes), probes
+assert open(os.path.join(d, "pairs.csv")).readline().startswith("run_id,variant_a,problem_a")
 meta = json.load(open(os.path.join(d, "meta.json")))
 for k in ("run_id", "date", "git_rev", "command", "cpu", "peak", "compiler", "cflags", "gbench_version",
           "onednn_version", "omp", "sets", "threads"):
@@ -67,7 +82,7 @@ names = set()
 for f in files:
     g = json.load(open(f))
     for b in g["benchmarks"]:
-        if b.get("error_occurred"):
+        if b.get("error_occurred") or b["run_name"].startswith("probe/"):
             continue
         assert "flops" in b and "steps" in b and "wbytes" in b and b["time_unit"] == "us", b
         names.add(b["run_name"])
@@ -82,8 +97,8 @@ PY
 sweep --out "$work/a" >"$work/a.out" 2>"$work/a.err"; rc=$?
 [ $rc -eq 0 ] && ok || { bad "uninterrupted sweep rc=$rc"; cat "$work/a.err"; }
 check_folder "$work/a"
-grep -q '^\[12/12\] ok' "$work/a.err" && ok || bad "no progress lines on stderr"
-grep -q 'naive/lstm:b2:i16:h16:e2:d2:teacher:t1/real_time' "$work/a.out" && ok || bad "no GB table on stdout"
+grep -q '^tiedseq sweep: ok naive/lstm:b2:i16:h16:e2:d2:teacher:t1: .* over [0-9]* rounds' "$work/a.err" && ok || bad "no progress lines on stderr"
+grep -q 'naive/lstm:b2:i16:h16:e2:d2:teacher:t1/real_time_median' "$work/a.out" && ok || bad "no GB table on stdout"
 
 # 2. killed (SIGKILL, then SIGINT) once two rows are in, then resumed
 kill_and_resume() {
@@ -110,10 +125,21 @@ kill_and_resume KILL k 137
 kill_and_resume INT i 130
 grep -q "interrupted with" "$work/i.err" && ok || bad "SIGINT: no 'interrupted' message"
 
+# killed while the peak is measured (no --peak): the definition is already on disk
+"$TS" sweep "${AXES[@]}" "${GB[@]}" --out "$work/p" >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 300); do [ -e "$work/p/sweep.txt" ] && break; sleep 0.01; done
+kill -KILL $pid 2>/dev/null; { wait $pid; } 2>/dev/null
+[ -e "$work/p/sweep.txt" ] && [ ! -e "$work/p/points.csv" ] && ok || bad "no sweep.txt before the peak"
+cp "$work/peak.json" "$work/p/peak.json"   # skip the re-measurement
+"$TS" sweep --resume "$work/p" >/dev/null 2>"$work/p.err" && ok || { bad "resume after a kill in the peak"; cat "$work/p.err"; }
+[ "$(rows "$work/a")" = "$(rows "$work/p")" ] && ok || bad "peak-kill resume: rows differ"
+
 # 3. a torn last line and an error row: dropped on resume, measured again
 cp -r "$work/a" "$work/t"
 head -n -2 "$work/a/points.csv" > "$work/t/points.csv"
 tail -n 2 "$work/a/points.csv" | head -n 1 | sed 's/,ok,/,error,/' >> "$work/t/points.csv"
+cp "$work/a/samples.csv" "$work/t/samples.csv"
 printf 'x,naive,lstm:b2:i1' >> "$work/t/points.csv"
 "$TS" sweep --resume "$work/t" >/dev/null 2>"$work/t.err"; rc=$?
 [ $rc -eq 0 ] && grep -q "10 of 12 points already done" "$work/t.err" && ok || { bad "torn resume rc=$rc"; cat "$work/t.err"; }
@@ -131,7 +157,12 @@ expect_error() {
 }
 before=$(md5sum "$work/a/points.csv")
 expect_error "a different sweep" "$TS" sweep --resume "$work/a" --cells lstm --batch 1 --hidden 8 --enc 2 --dec 2 --variants naive
-expect_error "flags differ" "$TS" sweep --resume "$work/a" --benchmark_repetitions=5
+expect_error "timing options differ" "$TS" sweep --resume "$work/a" --min-rounds 7
+expect_error "rounds replace repetitions" sweep --benchmark_repetitions=5 --out "$work/x10"
+expect_error "nopeak.json': cannot open" sweep --out "$work/x11" --peak "$work/nopeak.json"
+cp -r "$work/a" "$work/f"
+sed -i '2s/^[^,]*,/someone-else,/' "$work/f/points.csv"
+expect_error "a row of another run" "$TS" sweep --resume "$work/f"
 expect_error "--seed 7 differs" "$TS" sweep --resume "$work/a" --seed 7
 expect_error "already holds a run" sweep --out "$work/a"
 [ "$before" = "$(md5sum "$work/a/points.csv")" ] && ok || bad "a refused resume changed points.csv"
@@ -145,7 +176,7 @@ expect_error "unknown or incomplete option '--bogus'" sweep --bogus --out "$work
 expect_error "--benchmark_bogus" sweep --benchmark_bogus=1 --out "$work/x7"
 expect_error "unknown variant" "$TS" sweep --variants nope --out "$work/x8"
 expect_error "'b': 0 is out of range" sweep --batch 0 --out "$work/x9"
-for k in 1 2 3 4 5 6 7 8 9; do [ ! -e "$work/x$k" ] && ok || bad "refused sweep left $work/x$k"; done
+for k in 1 2 3 4 5 6 7 8 9 10; do [ ! -e "$work/x$k" ] && ok || bad "refused sweep left $work/x$k"; done
 touch "$work/file"
 expect_error "not a directory" sweep --out "$work/file/sub"
 if [ "$(id -u)" -ne 0 ]; then

@@ -362,9 +362,7 @@ static int peak_setup(run_ctx *r, ts_err *e)
     char dirpeak[4200] = "";
     if (r->dir)
         snprintf(dirpeak, sizeof dirpeak, "%s/peak.json", r->dir);
-    if (o->peak_file) {
-        if (ts_peak_load(o->peak_file, &r->peak, e))
-            return -1;
+    if (o->peak_file) { /* loaded by setup */
         snprintf(r->peak_path, sizeof r->peak_path, "%s", o->peak_file);
     } else if (*dirpeak && access(dirpeak, F_OK) == 0) {
         if (ts_peak_load(dirpeak, &r->peak, e))
@@ -462,6 +460,8 @@ static int setup(run_ctx *r, ts_plan_pts *pl, size_t *n_done, ts_err *e)
         rc = ts_fail(e, "nothing to run");
     if (!rc)
         rc = ts_timing_check(&r->timing, e) || ts_bench_check_flags(r->gb_argc, r->gb_argv, e) ? -1 : 0;
+    if (!rc && o->peak_file) /* a bad --peak is refused before anything is written */
+        rc = ts_peak_load(o->peak_file, &r->peak, e);
     if (!rc && r->dir && !o->resume_dir)
         rc = fresh_setup(r, e) || write_definition(r, pl, e) ? -1 : 0;
     else if (!rc && r->dir)

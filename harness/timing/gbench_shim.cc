@@ -406,6 +406,7 @@ int gbench_chunk_report(const char *json_path, const gbench_aggregate *a, size_t
         benchmark::ConsoleReporter::OO_Tabular | (isatty(1) ? benchmark::ConsoleReporter::OO_Color : 0));
     ChunkConsole console(opts);
     benchmark::BenchmarkReporter::Context ctx;
+    ctx.name_field_width = 0; // GB's Context() leaves it unset
     for (const auto &kv : g_chunk) // room for "<name>/real_time_median"
         ctx.name_field_width = std::max(ctx.name_field_width, kv.first.size() + 17);
     console.ReportContext(ctx);
