@@ -1,7 +1,9 @@
 /* `tiedseq compare A B` / `tiedseq compare DIR --variants a,b`: speed-up of B over
- * A per point, its spread, a geometric mean, and which differences are noise. */
+ * A per point with its 95 % interval, a call (faster / slower / same), the
+ * geometric mean and the counts.  Statistics: harness/timing/stats.h. */
 #include "harness/cli.h"
 #include "harness/files/csvread.h"
+#include "harness/timing/stats.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -11,41 +13,60 @@
 static void compare_usage(FILE *f)
 {
     fprintf(f,
-            "usage: tiedseq compare A B [--variants v1,v2,...] [--csv]\n"
-            "       tiedseq compare DIR --variants A,B [--csv]\n\n"
-            "A, B, DIR: results folders (or their points.csv).  The first form matches\n"
-            "rows by (variant, problem) across two runs (--variants keeps only those\n"
-            "variants); the second compares two variants of one run, matched by problem.\n"
-            "Only rows with status ok on both sides are compared.\n\n"
-            "  speed-up = A median / B median   (> 1: B is faster)\n"
-            "  best     = A min / B min         (the spread: min-based ratio)\n"
-            "  ~noise   = the difference is within noise: |speed-up - 1| < 2 max(cv_A, cv_B)\n"
-            "             or the intervals [min, median (1 + cv)] of A and B overlap\n"
-            "The last line is the geometric mean of the speed-ups.  --csv prints one\n"
-            "CSV row per compared point instead of the table.\n");
+            "usage: tiedseq compare A B [--variants v1,v2,...] [--raw] [--min-effect F] [--csv]\n"
+            "       tiedseq compare DIR --variants A,B [--min-effect F] [--csv]\n\n"
+            "A, B, DIR: results folders (or their points.csv).  The first form matches rows by\n"
+            "(variant, problem) across two runs (--variants keeps only those variants); the\n"
+            "second compares two variants of one run, matched by problem.  Only rows with\n"
+            "status ok on both sides are compared.\n\n"
+            "  speed-up = A / B, > 1: B is faster\n"
+            "  two runs:  the calibrated times (time x the same-round FMA probe's rate, so a\n"
+            "             machine running slower as a whole divides out; --raw: plain times),\n"
+            "             95%% interval from the two runs' intervals in log space\n"
+            "  one run:   the paired per-round ratio from DIR/pairs.csv with its 95%% interval\n"
+            "  call:      faster/slower only when the interval excludes 1 and the speed-up is\n"
+            "             further than --min-effect from 1 (default 0.03); rows without\n"
+            "             intervals (older runs) are called by the minimum effect alone\n"
+            "The last lines: the geometric mean, the counts faster/slower/same, and how many\n"
+            "points are within +-5 %%.  --csv prints one CSV row per point instead.\n");
 }
 
 typedef struct cmp_pt {
     const char *variant, *problem;
     bool ok;
-    double med, min, cv;
+    double med, lo, hi;       /* time (us) and its interval; NAN bounds in older runs */
+    double cal, cal_lo, cal_hi; /* calibrated; NAN in older runs */
 } cmp_pt;
 
 typedef struct cmp_side {
     ts_csv csv;
     cmp_pt *pts;
     size_t n;
+    ts_csv pairs; /* DIR/pairs.csv, when there is one */
+    bool have_pairs;
 } cmp_side;
 
 typedef struct cmp_pair {
     const cmp_pt *a, *b;
-    double speedup, best;
-    bool noise;
+    double speedup, lo, hi;
+    const char *basis;
+    ts_change call;
 } cmp_pair;
 
-static const char *const needed[] = {"variant", "problem", "status", "median_us", "min_us", "cv", NULL};
+static const char *const needed[] = {"variant", "problem", "status", "median_us", NULL};
 
-/* An ok row must carry positive times; cv may be empty (one repetition): 0. */
+/* An optional column's number: NAN when the column or the value is absent. */
+static int opt_num(const ts_csv *c, size_t r, const char *col, double *v, ts_err *e)
+{
+    int k = ts_csv_col(c, col);
+    if (k < 0) {
+        *v = NAN;
+        return 0;
+    }
+    return ts_csv_num(c, r, k, v, e);
+}
+
+/* An ok row must carry a positive time; intervals and calibration are optional. */
 static int read_point(const ts_csv *c, size_t r, cmp_pt *p, ts_err *e)
 {
     p->variant = ts_csv_get(c, r, ts_csv_col(c, "variant"));
@@ -53,14 +74,20 @@ static int read_point(const ts_csv *c, size_t r, cmp_pt *p, ts_err *e)
     p->ok = !strcmp(ts_csv_get(c, r, ts_csv_col(c, "status")), "ok");
     if (!p->ok)
         return 0;
-    if (ts_csv_num(c, r, ts_csv_col(c, "median_us"), &p->med, e) ||
-        ts_csv_num(c, r, ts_csv_col(c, "min_us"), &p->min, e) || ts_csv_num(c, r, ts_csv_col(c, "cv"), &p->cv, e))
+    if (ts_csv_num(c, r, ts_csv_col(c, "median_us"), &p->med, e) || opt_num(c, r, "ci_lo_us", &p->lo, e) ||
+        opt_num(c, r, "ci_hi_us", &p->hi, e) || opt_num(c, r, "cal", &p->cal, e) ||
+        opt_num(c, r, "cal_lo", &p->cal_lo, e) || opt_num(c, r, "cal_hi", &p->cal_hi, e))
         return -1;
-    if (!(p->med > 0) || !(p->min > 0) || !isfinite(p->med) || !isfinite(p->min))
-        return ts_fail(e, "%s:%d: status ok but median_us/min_us are not positive times", c->path, c->lines[r]);
-    if (!isfinite(p->cv) || p->cv < 0)
-        p->cv = 0;
+    if (!(p->med > 0) || !isfinite(p->med))
+        return ts_fail(e, "%s:%d: status ok but median_us is not a positive time", c->path, c->lines[r]);
     return 0;
+}
+
+static int load_pairs(const char *arg, cmp_side *s, ts_err *e)
+{
+    int k = ts_pairs_read_beside(arg, &s->pairs, e);
+    s->have_pairs = k > 0;
+    return k < 0 ? -1 : 0;
 }
 
 static int load_side(const char *arg, cmp_side *s, ts_err *e)
@@ -74,13 +101,15 @@ static int load_side(const char *arg, cmp_side *s, ts_err *e)
     for (s->n = 0; s->n < s->csv.nrows; s->n++)
         if (read_point(&s->csv, s->n, &s->pts[s->n], e))
             return -1;
-    return 0;
+    return load_pairs(arg, s, e);
 }
 
 static void free_side(cmp_side *s)
 {
     free(s->pts);
     ts_csv_free(&s->csv);
+    if (s->have_pairs)
+        ts_csv_free(&s->pairs);
 }
 
 /* The row of (variant, problem): the last ok one, else the last one, else NULL
@@ -117,12 +146,45 @@ static bool in_list(const char *name, char **list, int n)
     return false;
 }
 
-static cmp_pair make_pair(const cmp_pt *a, const cmp_pt *b)
+typedef struct cmp_opts {
+    bool raw;
+    double min_effect;
+    const cmp_side *run; /* one run: its pairs.csv */
+} cmp_opts;
+
+/* Two runs: calibrated when both rows are, else plain times; log-space interval. */
+static void ratio_of_runs(cmp_pair *p, const cmp_opts *o)
 {
-    cmp_pair p = {.a = a, .b = b, .speedup = a->med / b->med, .best = a->min / b->min};
-    bool small = fabs(p.speedup - 1) < 2 * fmax(a->cv, b->cv);
-    bool overlap = a->min <= b->med * (1 + b->cv) && b->min <= a->med * (1 + a->cv);
-    p.noise = small || overlap;
+    const cmp_pt *a = p->a, *b = p->b;
+    bool cal = !o->raw && a->cal > 0 && b->cal > 0;
+    if (cal) {
+        ts_ratio_independent(a->cal, a->cal_lo, a->cal_hi, b->cal, b->cal_lo, b->cal_hi, &p->speedup, &p->lo,
+                             &p->hi);
+        p->basis = "calibrated";
+    } else {
+        ts_ratio_independent(a->med, a->lo, a->hi, b->med, b->lo, b->hi, &p->speedup, &p->lo, &p->hi);
+        p->basis = isfinite(p->lo) ? "time" : "no-interval";
+    }
+}
+
+/* One run: the paired ratio time(a)/time(b) from pairs.csv, either order. */
+static bool paired_ratio(const cmp_side *s, const cmp_pt *a, const cmp_pt *b, double *r, double *lo, double *hi)
+{
+    return s->have_pairs && ts_pairs_ratio(&s->pairs, a->variant, a->problem, b->variant, b->problem, r, lo, hi);
+}
+
+static cmp_pair make_pair(const cmp_pt *a, const cmp_pt *b, const cmp_opts *o)
+{
+    cmp_pair p = {.a = a, .b = b};
+    if (o->run && paired_ratio(o->run, a, b, &p.speedup, &p.lo, &p.hi)) {
+        p.basis = "paired";
+    } else if (o->run) {
+        p.speedup = a->med / b->med, p.lo = p.hi = NAN;
+        p.basis = "no-interval";
+    } else {
+        ratio_of_runs(&p, o);
+    }
+    p.call = ts_call_change(p.speedup, p.lo, p.hi, o->min_effect);
     return p;
 }
 
@@ -131,7 +193,8 @@ typedef struct cmp_tally {
 } cmp_tally;
 
 /* Pair up two runs by (variant, problem), in A's order. */
-static size_t pair_runs(const cmp_side *A, const cmp_side *B, char **vars, int nv, cmp_pair *out, cmp_tally *t)
+static size_t pair_runs(const cmp_side *A, const cmp_side *B, char **vars, int nv, const cmp_opts *o, cmp_pair *out,
+                        cmp_tally *t)
 {
     size_t n = 0;
     for (size_t k = 0; k < A->n; k++) {
@@ -144,7 +207,7 @@ static size_t pair_runs(const cmp_side *A, const cmp_side *B, char **vars, int n
         else if (!a->ok || !b->ok)
             t->not_ok++;
         else
-            out[n++] = make_pair(a, b);
+            out[n++] = make_pair(a, b, o);
     }
     for (size_t k = 0; k < B->n; k++)
         if (first_of_key(B, k, false) && in_list(B->pts[k].variant, vars, nv) &&
@@ -154,7 +217,8 @@ static size_t pair_runs(const cmp_side *A, const cmp_side *B, char **vars, int n
 }
 
 /* Pair two variants of one run by problem, in the run's order. */
-static size_t pair_variants(const cmp_side *S, const char *va, const char *vb, cmp_pair *out, cmp_tally *t)
+static size_t pair_variants(const cmp_side *S, const char *va, const char *vb, const cmp_opts *o, cmp_pair *out,
+                            cmp_tally *t)
 {
     size_t n = 0;
     for (size_t k = 0; k < S->n; k++) {
@@ -170,19 +234,28 @@ static size_t pair_variants(const cmp_side *S, const char *va, const char *vb, c
         else if (!a->ok || !b->ok)
             t->not_ok++;
         else
-            out[n++] = make_pair(a, b);
+            out[n++] = make_pair(a, b, o);
     }
     return n;
 }
 
+static const char *call_name(ts_change c)
+{
+    return c == TS_CHANGE_FASTER ? "faster" : c == TS_CHANGE_SLOWER ? "slower" : "same";
+}
+
 static void print_csv(const cmp_pair *p, size_t n)
 {
-    printf("variant_a,variant_b,problem,a_median_us,b_median_us,a_min_us,b_min_us,a_cv,b_cv,speedup,speedup_best,"
-           "noise\n");
-    for (size_t k = 0; k < n; k++)
-        printf("%s,%s,%s,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%d\n", p[k].a->variant, p[k].b->variant,
-               p[k].a->problem, p[k].a->med, p[k].b->med, p[k].a->min, p[k].b->min, p[k].a->cv, p[k].b->cv,
-               p[k].speedup, p[k].best, p[k].noise);
+    printf("variant_a,variant_b,problem,a_median_us,b_median_us,speedup,speedup_lo,speedup_hi,basis,call\n");
+    for (size_t k = 0; k < n; k++) {
+        printf("%s,%s,%s,%.6g,%.6g,%.6g,", p[k].a->variant, p[k].b->variant, p[k].a->problem, p[k].a->med,
+               p[k].b->med, p[k].speedup);
+        if (isfinite(p[k].lo))
+            printf("%.6g,%.6g", p[k].lo, p[k].hi);
+        else
+            printf(",");
+        printf(",%s,%s\n", p[k].basis, call_name(p[k].call));
+    }
 }
 
 static void print_table(const cmp_pair *p, size_t n, bool by_variant)
@@ -195,30 +268,33 @@ static void print_table(const cmp_pair *p, size_t n, bool by_variant)
     }
     if (by_variant)
         printf("%-*s ", wv, "variant");
-    printf("%-*s %11s %11s %9s %8s %6s %6s\n", w, "problem", "A med us", "B med us", "speed-up", "best", "cv A",
-           "cv B");
+    printf("%-*s %11s %11s %9s %19s  %s\n", w, "problem", "A med us", "B med us", "speed-up", "95% interval", "call");
     for (size_t k = 0; k < n; k++) {
+        char ci[48] = "-";
+        if (isfinite(p[k].lo))
+            snprintf(ci, sizeof ci, "[%.3f, %.3f]", p[k].lo, p[k].hi);
         if (by_variant)
             printf("%-*s ", wv, p[k].a->variant);
-        printf("%-*s %11.5g %11.5g %8.3fx %7.3fx %5.1f%% %5.1f%%%s\n", w, p[k].a->problem, p[k].a->med,
-               p[k].b->med, p[k].speedup, p[k].best, 100 * p[k].a->cv, 100 * p[k].b->cv,
-               p[k].noise ? "  ~noise" : "");
+        printf("%-*s %11.5g %11.5g %8.3fx %19s  %s (%s)\n", w, p[k].a->problem, p[k].a->med, p[k].b->med,
+               p[k].speedup, ci, call_name(p[k].call), p[k].basis);
     }
 }
 
-static void print_footer(const cmp_pair *p, size_t n, const cmp_tally *t)
+static void print_footer(const cmp_pair *p, size_t n, const cmp_tally *t, double min_effect)
 {
-    double lg = 0, lb = 0;
-    size_t faster = 0, slower = 0, noise = 0;
+    double lg = 0;
+    size_t faster = 0, slower = 0, same = 0, within5 = 0;
     for (size_t k = 0; k < n; k++) {
-        lg += log(p[k].speedup), lb += log(p[k].best);
-        noise += p[k].noise;
-        faster += !p[k].noise && p[k].speedup > 1;
-        slower += !p[k].noise && p[k].speedup < 1;
+        lg += log(p[k].speedup);
+        faster += p[k].call == TS_CHANGE_FASTER;
+        slower += p[k].call == TS_CHANGE_SLOWER;
+        same += p[k].call == TS_CHANGE_SAME;
+        within5 += fabs(p[k].speedup - 1) <= 0.05;
     }
-    printf("\ngeomean speed-up (B over A): %.3fx (best: %.3fx) over %zu points: B faster on %zu, slower on %zu, "
-           "within noise on %zu\n",
-           exp(lg / n), exp(lb / n), n, faster, slower, noise);
+    printf("\ngeomean speed-up (B over A): %.3fx over %zu points: B faster on %zu, slower on %zu, same on %zu "
+           "(95%% interval holds 1, or |change| <= %.0f%%)\n",
+           exp(lg / (double)n), n, faster, slower, same, 100 * min_effect);
+    printf("within +-5%%: %zu of %zu points (%.0f%%)\n", within5, n, 100.0 * (double)within5 / (double)n);
     if (t->only_a || t->only_b || t->not_ok)
         printf("not compared: %zu only in A, %zu only in B, %zu not ok (fail/skipped/error) on a side\n",
                t->only_a, t->only_b, t->not_ok);
@@ -239,11 +315,13 @@ static int split_names(char *csv, char **out, int max, ts_err *e)
     return n;
 }
 
-static int parse_args(int argc, char **argv, char **vars, int *nv, bool *csv, const char **a, const char **b,
-                      char **varbuf, ts_err *e)
+static int parse_args(int argc, char **argv, char **vars, int *nv, bool *csv, cmp_opts *o, const char **a,
+                      const char **b, char **varbuf, ts_err *e)
 {
     static const struct option opts[] = {{"variants", required_argument, 0, 'v'},
                                          {"csv", no_argument, 0, 'c'},
+                                         {"raw", no_argument, 0, 'r'},
+                                         {"min-effect", required_argument, 0, 'm'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     int c;
@@ -259,6 +337,14 @@ static int parse_args(int argc, char **argv, char **vars, int *nv, bool *csv, co
                 return -1;
             break;
         case 'c': *csv = true; break;
+        case 'r': o->raw = true; break;
+        case 'm': {
+            char *end;
+            o->min_effect = strtod(optarg, &end);
+            if (!*optarg || *end || !(o->min_effect >= 0 && o->min_effect < 1))
+                return ts_fail(e, "--min-effect '%s': want a fraction in [0, 1)", optarg);
+            break;
+        }
         case 'h': return 1;
         default: return ts_fail(e, "unknown or incomplete option '%s' (tiedseq compare --help)", argv[optind - 1]);
         }
@@ -281,7 +367,8 @@ int ts_cmd_compare(int argc, char **argv)
     bool csv = false;
     const char *pa, *pb;
     ts_err e;
-    int rc = parse_args(argc, argv, vars, &nv, &csv, &pa, &pb, &varbuf, &e);
+    cmp_opts o = {.min_effect = 0.03};
+    int rc = parse_args(argc, argv, vars, &nv, &csv, &o, &pa, &pb, &varbuf, &e);
     if (rc == 1) {
         compare_usage(stdout);
         free(varbuf);
@@ -299,7 +386,9 @@ int ts_cmd_compare(int argc, char **argv)
         return TS_EXIT_USAGE;
     }
     cmp_tally t = {0};
-    size_t n = pb ? pair_runs(&A, &B, vars, nv, pairs, &t) : pair_variants(&A, vars[0], vars[1], pairs, &t);
+    if (!pb)
+        o.run = &A;
+    size_t n = pb ? pair_runs(&A, &B, vars, nv, &o, pairs, &t) : pair_variants(&A, vars[0], vars[1], &o, pairs, &t);
     if (n == 0) {
         ts_cli_error("compare", "no point is ok on both sides (%zu only in A, %zu only in B, %zu not ok)",
                      t.only_a, t.only_b, t.not_ok);
@@ -312,7 +401,7 @@ int ts_cmd_compare(int argc, char **argv)
         else
             printf("A = %s, B = %s, in %s\n\n", vars[0], vars[1], pa);
         print_table(pairs, n, pb != NULL);
-        print_footer(pairs, n, &t);
+        print_footer(pairs, n, &t, o.min_effect);
     }
     free(pairs);
     free_side(&A), free_side(&B), free(varbuf);

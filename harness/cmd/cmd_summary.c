@@ -17,12 +17,15 @@ static void summary_usage(FILE *f)
             "fastest variant with status ok (lowest median time), its GFLOP/s and %% of\n"
             "the measured FMA peak, and its speed-up over `naive` and over the fastest\n"
             "oneDNN variant (onednn, onednn-*), or '-' where that row is not ok or\n"
-            "absent.  A last line counts how often each variant was the best.\n");
+            "absent.  With DIR/pairs.csv the speed-ups are the paired per-round ratios\n"
+            "(interleaved rounds), with their 95%% intervals.  A last line counts how\n"
+            "often each variant was the best.\n");
 }
 
 typedef struct sum_row {
-    const char *problem, *best;
+    const char *problem, *best, *onednn;
     double med, gflops, peak_frac, x_naive, x_onednn;
+    double naive_lo, naive_hi, onednn_lo, onednn_hi; /* paired 95 % intervals (pairs.csv); NAN: none */
 } sum_row;
 
 static const char *const needed[] = {"variant", "problem", "status", "median_us", NULL};
@@ -75,7 +78,7 @@ static int summarise(const ts_csv *c, const char *problem, sum_row *out, ts_err 
         if (!strcmp(v, "naive"))
             naive = med;
         if (is_onednn(v) && !(onednn <= med))
-            onednn = med;
+            onednn = med, out->onednn = v;
         if (!(out->med <= med)) {
             out->best = v, out->med = med;
             if (opt_num(c, r, "gflops_median", &out->gflops, e) || opt_num(c, r, "peak_frac", &out->peak_frac, e))
@@ -84,7 +87,30 @@ static int summarise(const ts_csv *c, const char *problem, sum_row *out, ts_err 
     }
     out->x_naive = naive / out->med;
     out->x_onednn = onednn / out->med;
+    out->naive_lo = out->naive_hi = out->onednn_lo = out->onednn_hi = NAN;
     return 0;
+}
+
+/* The speed-ups as paired per-round ratios with their intervals, where the
+ * run has them (pairs.csv): they replace the ratios of medians. */
+static void paired_speedups(const ts_csv *pairs, sum_row *s)
+{
+    if (!s->best)
+        return;
+    double r, lo, hi;
+    if (strcmp(s->best, "naive") && ts_pairs_ratio(pairs, "naive", s->problem, s->best, s->problem, &r, &lo, &hi))
+        s->x_naive = r, s->naive_lo = lo, s->naive_hi = hi;
+    if (s->onednn && strcmp(s->best, s->onednn) &&
+        ts_pairs_ratio(pairs, s->onednn, s->problem, s->best, s->problem, &r, &lo, &hi))
+        s->x_onednn = r, s->onednn_lo = lo, s->onednn_hi = hi;
+}
+
+static void interval_cell(double lo, double hi)
+{
+    char buf[48] = "-";
+    if (isfinite(lo) && isfinite(hi))
+        snprintf(buf, sizeof buf, "[%.2f, %.2f]", lo, hi);
+    printf(" %16s", buf);
 }
 
 static bool seen_before(const ts_csv *c, size_t r, int cp)
@@ -105,7 +131,7 @@ static void num_cell(double v, const char *fmt, int width)
     printf(" %*s", width, buf);
 }
 
-static void print_rows(const sum_row *s, size_t n)
+static void print_rows(const sum_row *s, size_t n, bool intervals)
 {
     int w = 7, wv = 4;
     for (size_t k = 0; k < n; k++) {
@@ -113,13 +139,16 @@ static void print_rows(const sum_row *s, size_t n)
         w = lp > w ? lp : w;
         wv = lv > wv ? lv : wv;
     }
-    printf("%-*s %-*s %9s %7s %8s %9s\n", w, "problem", wv, "best", "GFLOP/s", "% peak", "x naive", "x onednn");
+    printf("%-*s %-*s %9s %7s %8s %9s", w, "problem", wv, "best", "GFLOP/s", "% peak", "x naive", "x onednn");
+    printf(intervals ? " %16s %16s\n" : "\n", "naive 95%", "onednn 95%");
     for (size_t k = 0; k < n; k++) {
         printf("%-*s %-*s", w, s[k].problem, wv, s[k].best ? s[k].best : "-");
         num_cell(s[k].gflops, "%.2f", 9);
         num_cell(100 * s[k].peak_frac, "%.1f%%", 7);
         num_cell(s[k].x_naive, "%.2fx", 8);
         num_cell(s[k].x_onednn, "%.2fx", 9);
+        if (intervals)
+            interval_cell(s[k].naive_lo, s[k].naive_hi), interval_cell(s[k].onednn_lo, s[k].onednn_hi);
         printf("%s\n", s[k].best ? "" : "  (no variant ok)");
     }
 }
@@ -173,13 +202,23 @@ int ts_cmd_summary(int argc, char **argv)
             rc = summarise(&csv, ts_csv_get(&csv, r, cp), &rows[n++], &e);
     if (!rc && n == 0)
         rc = ts_fail(&e, "%s: no rows", csv.path);
+    ts_csv pairs = {0};
+    int have_pairs = rc ? 0 : ts_pairs_read_beside(argv[optind], &pairs, &e);
+    if (have_pairs < 0)
+        rc = -1;
+    for (size_t k = 0; have_pairs > 0 && k < n; k++)
+        paired_speedups(&pairs, &rows[k]);
     if (rc) {
         ts_cli_error("summary", "%s", e.msg);
         free(rows), ts_csv_free(&csv);
         return TS_EXIT_USAGE;
     }
-    print_rows(rows, n);
+    print_rows(rows, n, have_pairs > 0);
     print_wins(rows, n);
+    if (have_pairs > 0) {
+        printf("x naive, x onednn: paired per-round ratios from pairs.csv, with their 95%% intervals\n");
+        ts_csv_free(&pairs);
+    }
     free(rows), ts_csv_free(&csv);
     return 0;
 }

@@ -205,3 +205,49 @@ int ts_csv_read_points(const char *dir_or_file, ts_csv *c, ts_err *e)
         return ts_fail(e, "%s: no points.csv in this folder (not a results folder?)", dir_or_file);
     return ts_csv_read(path, c, e);
 }
+
+bool ts_pairs_ratio(const ts_csv *c, const char *va, const char *pa, const char *vb, const char *pb, double *r,
+                    double *lo, double *hi)
+{
+    int cva = ts_csv_col(c, "variant_a"), cpa = ts_csv_col(c, "problem_a"), cvb = ts_csv_col(c, "variant_b"),
+        cpb = ts_csv_col(c, "problem_b");
+    for (size_t k = 0; k < c->nrows; k++) {
+        const char *a = ts_csv_get(c, k, cva), *b = ts_csv_get(c, k, cvb);
+        const char *x = ts_csv_get(c, k, cpa), *y = ts_csv_get(c, k, cpb);
+        bool fwd = !strcmp(a, va) && !strcmp(x, pa) && !strcmp(b, vb) && !strcmp(y, pb);
+        bool rev = !strcmp(a, vb) && !strcmp(x, pb) && !strcmp(b, va) && !strcmp(y, pa);
+        double v, l, h;
+        ts_err e;
+        if ((!fwd && !rev) || ts_csv_num(c, k, ts_csv_col(c, "ratio"), &v, &e) ||
+            ts_csv_num(c, k, ts_csv_col(c, "ratio_lo"), &l, &e) || ts_csv_num(c, k, ts_csv_col(c, "ratio_hi"), &h, &e) ||
+            !(v > 0))
+            continue;
+        *r = fwd ? v : 1 / v;
+        *lo = fwd ? l : 1 / h;
+        *hi = fwd ? h : 1 / l;
+        return true;
+    }
+    return false;
+}
+
+int ts_pairs_read_beside(const char *arg, ts_csv *pairs, ts_err *e)
+{
+    char path[1100];
+    size_t n = strlen(arg);
+    if (n > 11 && !strcmp(arg + n - 11, "/points.csv"))
+        snprintf(path, sizeof path, "%.*s/pairs.csv", (int)(n - 11), arg);
+    else
+        snprintf(path, sizeof path, "%s/pairs.csv", arg);
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return 0;
+    static const char *const cols[] = {"variant_a", "problem_a", "variant_b", "problem_b", "ratio", "ratio_lo",
+                                       "ratio_hi", NULL};
+    if (ts_csv_read(path, pairs, e))
+        return -1;
+    if (ts_csv_require(pairs, cols, e)) {
+        ts_csv_free(pairs);
+        return -1;
+    }
+    return 1;
+}

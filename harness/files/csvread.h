@@ -5,6 +5,8 @@
 #define TS_CSVREAD_H
 #include "kernels/tiedseq.h"
 
+#include <stdbool.h>
+
 typedef struct ts_csv {
     char path[1024];
     int ncols;
@@ -31,5 +33,12 @@ int ts_csv_num(const ts_csv *c, size_t row, int col, double *v, ts_err *e);
 /* A run's points.csv: `dir_or_file` is a results folder (reads DIR/points.csv) or
  * the CSV itself.  A missing folder or file is one clear error. */
 int ts_csv_read_points(const char *dir_or_file, ts_csv *c, ts_err *e);
+
+/* The paired ratio time(va at pa) / time(vb at pb) from a pairs.csv table
+ * (either order is stored; the other is inverted): true with *r, *lo, *hi. */
+bool ts_pairs_ratio(const ts_csv *pairs, const char *va, const char *pa, const char *vb, const char *pb, double *r,
+                    double *lo, double *hi);
+/* DIR/pairs.csv beside dir_or_file (a folder or its points.csv): 1 loaded, 0 none, -1 error. */
+int ts_pairs_read_beside(const char *dir_or_file, ts_csv *pairs, ts_err *e);
 
 #endif
