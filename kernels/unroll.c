@@ -40,7 +40,7 @@ struct ts_unroll_plan {
     float *gbest_z;    /* per thread [B]: best logit of its columns */
     int64_t *gbest_i;  /* per thread [B]: its index, -1 = none */
     float *gx;         /* per thread [B x I]: the next input (no second barrier) */
-    char detail[128];
+    char detail[256];
 };
 
 /* What one thread does in one run. */
@@ -172,9 +172,13 @@ int ts_unroll_prepare(const ts_problem *p, const ts_weights *w, const ts_ukernel
     }
     pack_greedy(pl);
     const ts_pset *ps = &pl->ps[0];
-    snprintf(pl->detail, sizeof pl->detail, "%lldu x %d gates, %s tile, hoisted %s (%lld-step chunks)",
+    /* no silent fallback: a greedy plan whose projection buffers could not be
+     * had runs the projection on one thread, and its label says so */
+    bool one_thread = p->feed == TS_FEED_GREEDY && p->D > 1 && uk->argmax && w->proj_w && !pl->gw;
+    snprintf(pl->detail, sizeof pl->detail, "%lldu x %d gates, %s tile, hoisted %s (%lld-step chunks)%s",
              (long long)ps->upp, ps->gates, uk->tile,
-             p->feed == TS_FEED_TEACHER ? "input" : "encoder input", (long long)pl->S);
+             p->feed == TS_FEED_TEACHER ? "input" : "encoder input", (long long)pl->S,
+             one_thread ? "; greedy projection on one thread (FALLBACK: no memory for the packed projection)" : "");
     *plan = pl;
     return 0;
 }

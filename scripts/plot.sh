@@ -40,6 +40,8 @@ work=$tmp/work
 # A private copy: a path gnuplot can quote safely, line ends normalised.
 tr -d '\r' <"$dir/points.csv" >"$work/points.csv"
 csv=$work/points.csv
+pairs=""  # the paired ratios' intervals: error bars of the speed-up and scaling figures
+[ -f "$dir/pairs.csv" ] && { tr -d '\r' <"$dir/pairs.csv" >"$work/pairs.csv"; pairs=$work/pairs.csv; }
 awk -f "$gpdir/plan.awk" -v fig=check -v shown="$dir/points.csv" "$csv" || exit 1
 
 # ---- meta.json and peak.json: footer text and the measured roofs ------------------
@@ -72,7 +74,7 @@ footer="CPU: ${cpu:-unknown}   |   threads: ${threads:-?}   |   run: ${run_id:-?
 # assignments, or "skip: reason" with exit 3; scripts/plot/GP.gp draws them.
 figure() {
   local name=$1 plan=$2 gp=$3 cell=${4:-} params=$work/$1.params.gp rc=0 fmt err
-  awk -f "$gpdir/plan.awk" -v fig="$plan" -v cell="$cell" -v peaks="$peaks" -v bw="$bw" \
+  awk -f "$gpdir/plan.awk" -v fig="$plan" -v cell="$cell" -v peaks="$peaks" -v bw="$bw" -v pairs="$pairs" \
       -v data="$work/$name.data.csv" -v shown="$dir/points.csv" "$csv" >"$params" || rc=$?
   if [ "$rc" -eq 3 ]; then note "$name: skipped: $(sed -n 's/^skip: //p' "$params")"; return 0; fi
   [ "$rc" -eq 0 ] || die "$name: planning failed"

@@ -14,6 +14,11 @@
 # series, the one with the most points wins (ties: more rows, more threads, more
 # work) and the panel title names the values held fixed.
 #
+# Error bars: the 95 % intervals of points.csv (ci_lo_us, ci_hi_us: has_ci = 1) on
+# the throughput and time figures; the paired per-round ratios of pairs (the run's
+# pairs.csv, -v pairs=FILE) on the speed-up and scaling figures.  Older runs
+# without them are drawn without bars.
+#
 # peaks = "1=141.8 2=279.5"        best measured FMA GFLOP/s per thread count
 # bw    = "L1:1=412 L1:2=801 ..."  measured read bandwidth GB/s per level and threads
 # Thread counts above the measured range use the largest one (as ts_peak_gflops does).
@@ -44,6 +49,7 @@ NR == 1 {
     missing = ""
     for (i = 1; i <= nreq; i++) if (!(REQ[i] in col)) missing = missing (missing == "" ? "" : ",") REQ[i]
     if (missing != "") fail("header lacks column(s) " missing " (is this a tiedseq points.csv?)")
+    has_ci = ("ci_lo_us" in col) && ("ci_hi_us" in col)
     next
 }
 
@@ -80,6 +86,7 @@ END {
     for (i = 1; i <= nvar; i++) variants = variants (i > 1 ? " " : "") VNAME[i]
     print "variants = " q(variants)
     print "cells = " q(join_cells())
+    print "has_ci = " (has_ci ? 1 : 0)
     if (fig == "batch") plan_batch()
     else if (fig == "seqlen") plan_seqlen()
     else if (fig == "threads") plan_threads()
@@ -89,6 +96,30 @@ END {
 }
 
 # ---- small helpers -------------------------------------------------------------
+
+# pairs.csv into PR[va SUBSEP pa SUBSEP vb SUBSEP pb] = "ratio lo hi" (both orders).
+function load_pairs(    line, F, C, k, nf, key) {
+    if (pairs == "" || pairs_loaded) return
+    pairs_loaded = 1
+    if ((getline line < pairs) <= 0) return
+    nf = split(line, F, ",")
+    for (k = 1; k <= nf; k++) C[F[k]] = k
+    if (!("ratio_lo" in C)) return
+    while ((getline line < pairs) > 0) {
+        split(line, F, ",")
+        if (!isnum(F[C["ratio"]]) || !isnum(F[C["ratio_lo"]]) || !isnum(F[C["ratio_hi"]]) || F[C["ratio"]] + 0 <= 0) continue
+        PR[F[C["variant_a"]], F[C["problem_a"]], F[C["variant_b"]], F[C["problem_b"]]] = F[C["ratio"]] " " F[C["ratio_lo"]] " " F[C["ratio_hi"]]
+        PR[F[C["variant_b"]], F[C["problem_b"]], F[C["variant_a"]], F[C["problem_a"]]] = (1 / F[C["ratio"]]) " " (1 / F[C["ratio_hi"]]) " " (1 / F[C["ratio_lo"]])
+    }
+    close(pairs)
+}
+# "lo,hi" of time(va at pa) / time(vb at pb), or "NaN,NaN".
+function pair_ci(va, pa, vb, pb,    A) {
+    load_pairs()
+    if (!((va, pa, vb, pb) in PR)) return "NaN,NaN"
+    split(PR[va, pa, vb, pb], A, " ")
+    return A[2] "," A[3]
+}
 
 function sortnum(a, m,    i, j, x) {     # insertion sort, numeric, a[1..m]
     for (i = 2; i <= m; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
@@ -214,7 +245,7 @@ function plan_seqlen(    r, g, c, i, m, np, best, P_key, P_title, P_vars, P_tics
 # ---- thread scaling: one problem per cell, speed-up over its fewest threads -----
 # key: cell:B:I:H:E:D:feed:V + extra
 
-function plan_threads(    r, g, c, i, np, best, tmin, tics, t, s, P_key, P_title, P_vars, P_tmin, P_tics, BASE, TL, m) {
+function plan_threads(    ci, nci, r, g, c, i, np, best, tmin, tics, t, s, P_key, P_title, P_vars, P_tmin, P_tics, BASE, TL, m) {
     if (nt < 2) skip("every row was measured at " tword(TLIST[1]) "; sweep two or more thread counts to draw it")
     for (r = 1; r <= n; r++) {
         g = R_cell[r] ":" R_B[r] ":" R_I[r] ":" R_H[r] ":" R_E[r] ":" R_D[r] ":" R_feed[r] ":" R_V[r] R_x[r]
@@ -222,6 +253,7 @@ function plan_threads(    r, g, c, i, np, best, tmin, tics, t, s, P_key, P_title
         if (!((g, R_t[r] + 0) in SEEN)) { SEEN[g, R_t[r] + 0] = 1; NX[g]++ }
         if (!((g, "tmin") in TMIN) || R_t[r] + 0 < TMIN[g, "tmin"]) TMIN[g, "tmin"] = R_t[r] + 0
         VT[g, R_v[r], R_t[r] + 0] = R_med[r]
+        VP[g, R_v[r], R_t[r] + 0] = R_prob[r]
         VN[g, R_v[r]]++
     }
     np = 0
@@ -246,6 +278,18 @@ function plan_threads(    r, g, c, i, np, best, tmin, tics, t, s, P_key, P_title
         P_tics[np] = tics
     }
     if (np == 0) skip("no problem was measured at two or more thread counts")
+    # the paired speed-up over tmin of each variant and thread count, with its interval
+    print "panel,vidx,threads,lo,hi" > data
+    for (i = 1; i <= np; i++)
+        for (r = 1; r <= nvar; r++)
+            for (t = 1; t <= nt; t++)
+                if ((P_key[i], r, TLIST[t]) in VP && (P_key[i], r, P_tmin[i]) in VP && TLIST[t] != P_tmin[i]) {
+                    ci = pair_ci(VNAME[r], VP[P_key[i], r, P_tmin[i]], VNAME[r], VP[P_key[i], r, TLIST[t]])
+                    if (ci != "NaN,NaN") { print i "," r "," TLIST[t] "," ci > data; nci++ }
+                }
+    close(data)
+    print "datafile = " q(data)
+    print "has_pairs = " (nci > 0 ? 1 : 0)
     print "nseries = " np; panel_layout(2 * np, 2)
     emit("P_key", P_key, np, 1); emit("P_title", P_title, np, 1); emit("P_vars", P_vars, np, 1)
     emit_fvars(P_vars, np)
@@ -325,7 +369,7 @@ function plan_roofline(    np, k, t, r, s, i, c, j, lv, ai, title, roofs, P_t, P
 # ---- variant comparison: speed-up over naive and over onednn per problem --------
 # Writes `data` (CSV: vidx,gflop,over_naive,over_onednn); geometric means as arrays.
 
-function plan_speedup(    r, p, i, b, np, base, bname, x, s, NB, LO, HI, lo, hi, frac, A, P_ylo, P_yhi, P_base, P_col, P_vars, GM, SUML, CNT, T, GF, PL, npb) {
+function plan_speedup(    nci, ci, r, p, i, b, np, base, bname, x, s, NB, LO, HI, lo, hi, frac, A, P_ylo, P_yhi, P_base, P_col, P_vars, GM, SUML, CNT, T, GF, PL, npb) {
     for (r = 1; r <= n; r++) {
         p = R_prob[r]
         if (!(p in PSEEN)) { PSEEN[p] = 1; PL[++npb] = p }
@@ -333,12 +377,12 @@ function plan_speedup(    r, p, i, b, np, base, bname, x, s, NB, LO, HI, lo, hi,
         GF[p] = R_gf[r] * R_med[r] / 1e6          # GFLOP per run
     }
     split("naive onednn", NB, " ")
-    print "vidx,gflop,over_naive,over_onednn" > data
+    print "vidx,gflop,over_naive,over_onednn,over_naive_lo,over_naive_hi,over_onednn_lo,over_onednn_hi" > data
     for (i = 1; i <= npb; i++) {
         p = PL[i]
         for (x = 1; x <= nvar; x++) {
             if (!((p, x) in T)) continue
-            s = x "," GF[p]
+            s = x "," GF[p]; ci = ""
             for (b = 1; b <= 2; b++) {
                 bname = NB[b]
                 if ((bname in vidx) && (p, vidx[bname]) in T && x != vidx[bname]) {
@@ -346,9 +390,10 @@ function plan_speedup(    r, p, i, b, np, base, bname, x, s, NB, LO, HI, lo, hi,
                     s = s "," base; SUML[b, x] += log(base); CNT[b, x]++
                     if (!((b) in LO) || base < LO[b]) LO[b] = base
                     if (!((b) in HI) || base > HI[b]) HI[b] = base
-                } else s = s ",NaN"
+                    ci = ci "," pair_ci(bname, p, VNAME[x], p); nci += ci !~ /NaN,NaN$/
+                } else { s = s ",NaN"; ci = ci ",NaN,NaN" }
             }
-            print s > data
+            print s ci > data
         }
     }
     close(data)
@@ -365,6 +410,7 @@ function plan_speedup(    r, p, i, b, np, base, bname, x, s, NB, LO, HI, lo, hi,
         P_ylo[np] = lo; P_yhi[np] = hi * exp(log(hi / lo) * frac / (1 - frac))
     }
     if (np == 0) skip("no problem has both naive (or onednn) and another variant")
+    print "has_pairs = " (nci > 0 ? 1 : 0)
     panel_layout(np, np)
     print "datafile = " q(data)
     emit("P_base", P_base, np, 1); emit("P_col", P_col, np, 1); emit("P_vars", P_vars, np, 1)

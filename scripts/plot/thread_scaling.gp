@@ -2,7 +2,8 @@
 # per variant, over the same variant at the fewest threads measured (tmin), with the
 # ideal line.  One row of panels per cell, one problem each (named in the title).
 # Params (plan.awk fig=threads): nseries, P_key, P_title, P_vars, F_vars, P_tmin,
-# P_tics, BASE[(p-1)*nvars + i] = median µs of variant i at tmin.
+# P_tics, BASE[(p-1)*nvars + i] = median µs of variant i at tmin; datafile
+# (panel,vidx,threads,lo,hi): the paired speed-up's 95 % interval (pairs.csv), the bars.
 PW = 580; PH = 420; KW = 130
 figtitle = 'Thread scaling'
 load gpdir.'/common.gp'
@@ -12,6 +13,8 @@ nv = words(variants)
 base(i, p) = BASE[(p - 1) * nv + i]
 
 set xlabel 'threads'
+# the bars' plot clause, only when the run has paired ratios (pairs.csv)
+EB = has_pairs ? 'for [s in P_vars[p]] datafile using (column("panel") == p && column("vidx") == s + 0 ? column("threads") : NaN):((column("lo") + column("hi")) / 2):"lo":"hi" with yerrorbars lt (s + 0) pt 0 notitle,' : ''
 do for [p = 1:nseries] {
     t0 = P_tmin[p]
     tl = P_tics[p]
@@ -34,6 +37,7 @@ do for [p = 1:nseries] {
     if (tmax / t0 >= 8) { set logscale y 2; set yrange [*:*]; set format y '%g' } else { unset logscale y; set yrange [0:*] }
     plot for [s in P_vars[p]] infile using (sel(s, p) ? column("threads") : NaN):(base(s + 0, p) / column("median_us")) \
              smooth unique with linespoints lt (s + 0) notitle, \
+         @EB \
          x / t0 with lines ls 100 notitle, \
          for [s in F_vars] keyentry with linespoints lt (s + 0) title vname(s), \
          keyentry with lines ls 100 title 'ideal'

@@ -16,6 +16,8 @@ set format x '%g'
 set format y '%g'
 set autoscale fix
 set offsets graph 0.06, graph 0.06, graph 0.08, graph 0.08
+# the bars' plot clause, only for runs that have intervals (see throughput_vs_batch.gp)
+EB = has_ci ? 'for [s in P_vars[p]] infile using (sel(s, p) ? steps(0) : NaN):(column("median_us") / 1000):(column("ci_lo_us") / 1000):(column("ci_hi_us") / 1000) with yerrorbars lt (s + 0) pt 0 notitle,' : ''
 do for [p = 1:nseries] {
     set xtics ()
     do for [s in P_tics[p]] { set xtics add (s s + 0) }
@@ -25,6 +27,7 @@ do for [p = 1:nseries] {
     set ylabel 'time per forward run (ms)'
     plot for [s in P_vars[p]] infile using (sel(s, p) ? steps(0) : NaN):(column("median_us") / 1000) \
              smooth unique with linespoints lt (s + 0) notitle, \
+         @EB \
          for [s in F_vars] keyentry with linespoints lt (s + 0) title vname(s)
     eval ONCE
     q = 2 * p
