@@ -153,6 +153,11 @@ static int split_fields(const char *desc, char *buf, size_t n, char **f, int max
 {
     if (strlen(desc) >= n)
         return ts_fail(e, "problem: descriptor longer than %zu characters", n - 1);
+    /* errors quote the descriptor: a newline in it would break the one-line message */
+    for (const char *q = desc; *q; q++)
+        if ((unsigned char)*q < 0x20 || *q == 0x7f)
+            return ts_fail(e, "problem: control character (byte 0x%02x) at position %td",
+                           (unsigned char)*q, q - desc);
     strcpy(buf, desc);
     int k = 0;
     for (char *q = buf;; q++) {

@@ -3,7 +3,8 @@
 # prints the exact apt-get line and stops.  Idempotent and quiet when all is there.
 set -euo pipefail
 PKGS=(cmake make gcc g++ libdnnl-dev ocl-icd-opencl-dev libbenchmark-dev gnuplot-nox
-      python3 python3-numpy jq fonts-dejavu-core)
+      python3 python3-numpy jq fonts-dejavu-core
+      clang) # clang: the libFuzzer harnesses (tests/fuzz/)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -79,6 +79,7 @@ int main(void)
     bad("lstm:b1:i1:h1:e1:d1:fb1.0000000001", "at most 9 decimals");
     bad("lstm:b1:i1:h1:e1:d1:fb1000000.5", "out of range");
     bad("lstm:b1:i1:h1:e1:d1:fb", "'fb'");
+    bad("lstm:b1\n:i1:h1:e1:d1", "control character (byte 0x0a) at position 7");
     bad("rnn:b99999999999999999999:i1:h1:e1:d1", "'b'");
     bad("rnn:b2000000:i1:h1:e1:d1", "out of range");
 
