@@ -110,35 +110,47 @@ int ts_plist_add_set(ts_problem_list *l, const char **names, size_t *n, size_t c
     return ts_plist_load_set(l, name, e);
 }
 
-int ts_variants_select(const char *csv, const ts_variant **out, size_t *n, ts_err *e)
+/* Appends v unless already there; -1 when out is full. */
+static int add_variant(const ts_variant *v, const ts_variant **out, size_t cap, size_t *n)
+{
+    for (size_t k = 0; k < *n; k++)
+        if (out[k] == v)
+            return 0;
+    if (*n == cap)
+        return -1;
+    out[(*n)++] = v;
+    return 0;
+}
+
+static int unknown_variant(const char *name, ts_err *e)
+{
+    char known[512] = "";
+    for (size_t k = 0; k < ts_variant_count; k++)
+        snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", k ? ", " : "",
+                 ts_variants[k]->name);
+    return ts_fail(e, "unknown variant '%s' (known: %s)", name, known);
+}
+
+/* (parenthesised: the name is also the transition macro in cli.h) */
+int(ts_variants_select)(const char *csv, const ts_variant **out, size_t cap, size_t *n, ts_err *e)
 {
     *n = 0;
-    if (!csv || !strcmp(csv, "all")) {
-        for (size_t k = 0; k < ts_variant_count; k++)
-            out[(*n)++] = ts_variants[k];
-        return 0;
-    }
-    if (!*csv)
+    bool all = !csv || !strcmp(csv, "all");
+    if (!all && !*csv)
         return ts_fail(e, "empty variant list");
-    char *copy = strdup(csv), *save = NULL;
-    if (!copy)
+    char *copy = all ? NULL : strdup(csv), *save = NULL;
+    if (!all && !copy)
         return ts_fail(e, "out of memory");
     int rc = 0;
-    for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
+    for (size_t k = 0; all && !rc && k < ts_variant_count; k++)
+        if (add_variant(ts_variants[k], out, cap, n))
+            rc = ts_fail(e, "all %zu variants: more than the %zu this command takes", ts_variant_count, cap);
+    for (char *tok = all ? NULL : strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
         const ts_variant *v = ts_variant_find(tok);
-        if (!v) {
-            char known[512] = "";
-            for (size_t k = 0; k < ts_variant_count; k++)
-                snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", k ? ", " : "",
-                         ts_variants[k]->name);
-            rc = ts_fail(e, "unknown variant '%s' (known: %s)", tok, known);
-        } else if (*n < ts_variant_count) {
-            bool dup = false;
-            for (size_t k = 0; k < *n; k++)
-                dup |= out[k] == v;
-            if (!dup)
-                out[(*n)++] = v;
-        }
+        if (!v)
+            rc = unknown_variant(tok, e);
+        else if (add_variant(v, out, cap, n))
+            rc = ts_fail(e, "more than %zu variants in '%s'", cap, csv);
     }
     free(copy);
     if (!rc && *n == 0)

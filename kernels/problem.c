@@ -48,6 +48,57 @@ static int parse_count(const char *field, const char *s, int64_t lo, int64_t hi,
     return 0;
 }
 
+/* forget_bias: a plain decimal, -?DIGITS[.DIGITS], at most FB_MAX_DECIMALS after the
+ * point, |x| <= FB_MAX.  strtod alone would also take " 1", "+1", "0x10", "1e3", "inf";
+ * the decimal limit makes every value print back exactly (fb_format). */
+#define FB_MAX 1e6
+#define FB_MAX_DECIMALS 9
+
+static bool fb_grammar(const char *s)
+{
+    const char *q = s + (*s == '-');
+    size_t whole = strspn(q, "0123456789");
+    if (whole == 0)
+        return false;
+    q += whole;
+    if (*q == '\0')
+        return true;
+    if (*q != '.')
+        return false;
+    size_t frac = strspn(q + 1, "0123456789");
+    return frac >= 1 && frac <= FB_MAX_DECIMALS && q[1 + frac] == '\0';
+}
+
+static int parse_fb(const char *s, float *fb, ts_err *e)
+{
+    if (!fb_grammar(s))
+        return ts_fail(e, "problem field 'fb' (forget_bias): '%s' is not a plain decimal "
+                       "(expected -?DIGITS[.DIGITS], at most %d decimals, e.g. fb0, fb1, fb-0.5)",
+                       s, FB_MAX_DECIMALS);
+    double x = strtod(s, NULL);
+    if (fabs(x) > FB_MAX)
+        return ts_fail(e, "problem field 'fb' (forget_bias): %s is out of range (expected |fb| <= %g)",
+                       s, FB_MAX);
+    *fb = (float)x;
+    return 0;
+}
+
+/* The shortest fixed-point text (0..FB_MAX_DECIMALS decimals) that parses back to
+ * exactly fb; -1 when there is none (a hand-built value the grammar cannot name). */
+static int fb_format(float fb, char *buf, size_t n)
+{
+    if (!isfinite(fb) || fabs(fb) > FB_MAX)
+        return -1;
+    for (int prec = 0; prec <= FB_MAX_DECIMALS; prec++) {
+        int k = snprintf(buf, n, "%.*f", prec, (double)fb);
+        if (k < 0 || (size_t)k >= n)
+            return -1;
+        if ((float)strtod(buf, NULL) == fb)
+            return 0;
+    }
+    return -1;
+}
+
 /* One "key+value" token; `seen` rejects repeats. */
 static int parse_token(const char *tok, ts_problem *p, unsigned *seen, ts_err *e)
 {
@@ -72,14 +123,7 @@ static int parse_token(const char *tok, ts_problem *p, unsigned *seen, ts_err *e
         if (*seen & FB)
             return ts_fail(e, "problem field 'fb' given twice");
         *seen |= FB;
-        char *end;
-        errno = 0;
-        double x = strtod(tok + 2, &end);
-        if (tok[2] == '\0' || *end != '\0' || errno || !isfinite(x) || fabs(x) > 1e6)
-            return ts_fail(e, "problem field 'fb' (forget_bias): '%s' is not a finite number "
-                           "(expected e.g. fb0, fb1, fb0.5)", tok + 2);
-        p->forget_bias = (float)x;
-        return 0;
+        return parse_fb(tok + 2, &p->forget_bias, e);
     }
     if (tok[0] == 't' && tok[1] >= '0' && tok[1] <= '9') {
         if (*seen & THREADS)
@@ -103,30 +147,52 @@ static int parse_token(const char *tok, ts_problem *p, unsigned *seen, ts_err *e
     return ts_fail(e, "problem: unknown field '%s' (expected bN iN hN eN dN teacher|greedy vN tN fbX)", tok);
 }
 
+/* Splits desc at ':' into buf; every field must be non-empty (so no leading,
+ * trailing or doubled ':').  Returns the field count or -1. */
+static int split_fields(const char *desc, char *buf, size_t n, char **f, int max, ts_err *e)
+{
+    if (strlen(desc) >= n)
+        return ts_fail(e, "problem: descriptor longer than %zu characters", n - 1);
+    /* errors quote the descriptor: a newline in it would break the one-line message */
+    for (const char *q = desc; *q; q++)
+        if ((unsigned char)*q < 0x20 || *q == 0x7f)
+            return ts_fail(e, "problem: control character (byte 0x%02x) at position %td",
+                           (unsigned char)*q, q - desc);
+    strcpy(buf, desc);
+    int k = 0;
+    for (char *q = buf;; q++) {
+        char *end = strchr(q, ':');
+        if (end)
+            *end = '\0';
+        if (*q == '\0')
+            return ts_fail(e, "problem: empty field in '%s' (fields are separated by single ':')", desc);
+        if (k == max)
+            return ts_fail(e, "problem: more than %d fields in '%s'", max, desc);
+        f[k++] = q;
+        if (!end)
+            return k;
+        q = end;
+    }
+}
+
 int ts_problem_parse(const char *desc, ts_problem *p, ts_err *e)
 {
     if (!desc || !*desc)
         return ts_fail(e, "problem: empty descriptor (expected e.g. lstm:b16:i512:h512:e25:d25:teacher:t2)");
-    char buf[256];
-    if (strlen(desc) >= sizeof buf)
-        return ts_fail(e, "problem: descriptor longer than %zu characters", sizeof buf - 1);
-    strcpy(buf, desc);
-
+    char buf[256], *f[16];
+    int nf = split_fields(desc, buf, sizeof buf, f, 16, e);
+    if (nf < 0)
+        return -1;
     memset(p, 0, sizeof *p);
     p->forget_bias = 1.0f;
     p->threads = 1;
-    char *save = NULL, *tok = strtok_r(buf, ":", &save);
-    if (!tok || (strcmp(tok, "rnn") && strcmp(tok, "gru") && strcmp(tok, "lstm")))
-        return ts_fail(e, "problem field 'cell': '%s' is not a cell (expected rnn, gru or lstm first)",
-                       tok ? tok : "");
-    p->cell = tok[0] == 'r' ? TS_CELL_RNN : tok[0] == 'g' ? TS_CELL_GRU : TS_CELL_LSTM;
-    for (const char *q = desc; *q; q++)
-        if (q[0] == ':' && (q[1] == ':' || q[1] == '\0'))
-            return ts_fail(e, "problem: empty field in '%s'", desc);
+    if (strcmp(f[0], "rnn") && strcmp(f[0], "gru") && strcmp(f[0], "lstm"))
+        return ts_fail(e, "problem field 'cell': '%s' is not a cell (expected rnn, gru or lstm first)", f[0]);
+    p->cell = f[0][0] == 'r' ? TS_CELL_RNN : f[0][0] == 'g' ? TS_CELL_GRU : TS_CELL_LSTM;
 
     unsigned seen = 0;
-    while ((tok = strtok_r(NULL, ":", &save)))
-        if (parse_token(tok, p, &seen, e))
+    for (int k = 1; k < nf; k++)
+        if (parse_token(f[k], p, &seen, e))
             return -1;
     static const char req[] = "bihed";
     for (int k = 0; k < 5; k++)
@@ -156,18 +222,23 @@ int ts_problem_check(const ts_problem *p, ts_err *e)
         return ts_fail(e, "problem field 'v': a vocabulary applies to greedy feed only");
     if ((unsigned)p->feed > TS_FEED_GREEDY)
         return ts_fail(e, "problem field 'feed': unknown feed mode %d", (int)p->feed);
-    if (!isfinite(p->forget_bias))
-        return ts_fail(e, "problem field 'fb': forget_bias must be finite");
+    char fb[32];
+    if (fb_format(p->forget_bias, fb, sizeof fb))
+        return ts_fail(e, "problem field 'fb': forget_bias %g has no descriptor form "
+                       "(|fb| <= %g, at most %d decimals)", (double)p->forget_bias, FB_MAX, FB_MAX_DECIMALS);
     return 0;
 }
 
 int ts_problem_format(const ts_problem *p, char *buf, size_t n)
 {
-    char v[32] = "", fb[40] = "";
+    char v[32] = "", fb[40] = "", num[32];
     if (p->feed == TS_FEED_GREEDY)
         snprintf(v, sizeof v, ":v%lld", (long long)p->V);
-    if (p->cell == TS_CELL_LSTM && p->forget_bias != 1.0f)
-        snprintf(fb, sizeof fb, ":fb%g", (double)p->forget_bias);
+    if (p->cell == TS_CELL_LSTM && p->forget_bias != 1.0f) {
+        if (fb_format(p->forget_bias, num, sizeof num))
+            return -1;
+        snprintf(fb, sizeof fb, ":fb%s", num);
+    }
     int k = snprintf(buf, n, "%s:b%lld:i%lld:h%lld:e%lld:d%lld:%s%s:t%d%s", ts_cell_name(p->cell),
                      (long long)p->B, (long long)p->I, (long long)p->H, (long long)p->E,
                      (long long)p->D, ts_feed_name(p->feed), v, p->threads, fb);

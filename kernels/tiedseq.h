@@ -43,7 +43,8 @@ typedef struct ts_problem {
 /* "lstm:b16:i512:h512:e25:d25:teacher:t2", "gru:b3:i5:h37:e7:d7:greedy:v11:t1:fb0".
  * Required: cell first, then b i h e d (any order).  Optional: teacher|greedy
  * (default teacher), vN (required with greedy, refused with teacher), tN
- * (default 1), fbX (forget_bias, LSTM only, default 1).  Each field at most once. */
+ * (default 1), fbX (forget_bias, LSTM only, default 1).  Each field at most once.
+ * Counts are decimal digits only; fbX is -?DIGITS[.DIGITS] (<= 9 decimals, |X| <= 1e6). */
 int ts_problem_parse(const char *desc, ts_problem *p, ts_err *e);
 /* Canonical form: cell:bB:iI:hH:eE:dD:feed[:vV]:tT[:fbX]; returns strlen or -1. */
 int ts_problem_format(const ts_problem *p, char *buf, size_t n);

@@ -42,6 +42,8 @@ expect_error "GiB" "$TS" gen --problem lstm:b4096:i4096:h4096:e4096:d4096 --out 
 expect_error "unknown or incomplete option" "$TS" verify --bogus
 expect_error "unknown command" "$TS" frobnicate
 expect_error "required" "$TS" run --problem $P
+expect_error "one name, not a list" "$TS" run --problem $P --variant naive,naive --weights $W --inputs $W --out "$work/o"
+expect_error "one name, not a list" "$TS" run --problem $P --variant all --weights $W --inputs $W --out "$work/o"
 expect_error "--seed: '-4'" "$TS" verify --seed -4 --problem $P
 expect_error "problem set" "$TS" verify --set no-such-set
 [ ! -e "$work/big" ] || { fail=$((fail + 1)); echo "FAIL: partial output left by a refused gen"; }

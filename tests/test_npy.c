@@ -80,6 +80,46 @@ int main(void)
     expect_error("long.npy", 2, s23, "trailing bytes");
     raw("bad.npy", "{'descr': '<f4', 'shape': (2, 3), }", 24);
     expect_error("bad.npy", 2, s23, "malformed");
+
+    /* issue #12: the header is parsed as a dict, not searched.  A 'descr' inside another
+     * key's string value must not win over the real one. */
+    raw("hide.npy", "{'x': \"'descr': '<f4'\", 'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }", 48);
+    expect_error("hide.npy", 2, s23, "unknown key 'x'");
+    raw("hide2.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), 'y': \"'descr': '<f4'\"}", 48);
+    expect_error("hide2.npy", 2, s23, "unknown key 'y'");
+    raw("dup.npy", "{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", 24);
+    expect_error("dup.npy", 2, s23, "'descr' given twice");
+    raw("nokey.npy", "{'descr': '<f4', 'shape': (2, 3), }", 24);
+    expect_error("nokey.npy", 2, s23, "missing key 'fortran_order'");
+    raw("fo2.npy", "{'descr': '<f4', 'fortran_order': Falsey, 'shape': (2, 3), }", 24);
+    expect_error("fo2.npy", 2, s23, "expected ',' or '}'");
+    raw("fo3.npy", "{'descr': '<f4', 'fortran_order': 0, 'shape': (2, 3), }", 24);
+    expect_error("fo3.npy", 2, s23, "not True or False");
+    raw("int.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (6), }", 24);
+    expect_error("int.npy", 1, (int64_t[]){6}, "not a tuple");
+    raw("hex.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (0x2, 3), }", 24);
+    expect_error("hex.npy", 2, s23, "expected ',' or ')'");
+    raw("neg.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (-2, 3), }", 24);
+    expect_error("neg.npy", 2, s23, "not a non-negative decimal");
+    raw("junk.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), } x", 24);
+    expect_error("junk.npy", 2, s23, "bytes after the dict");
+    raw("unq.npy", "{descr: '<f4', 'fortran_order': False, 'shape': (2, 3), }", 24);
+    expect_error("unq.npy", 2, s23, "expected a quoted string");
+    /* what numpy and other writers produce: any key order, double quotes, no trailing
+     * comma, (n,) and (a, b,) tuples */
+    raw("ok1.npy", "{'shape': (2, 3), 'fortran_order': False, 'descr': '<f4'}", 24);
+    CHECK(ts_npy_read_f32((path(p, "ok1.npy"), p), 2, s23, "", &y, &e) == 0);
+    ts_free(y);
+    raw("ok2.npy", "{\"descr\": \"<f4\", \"fortran_order\": False, \"shape\": (2,3,)}", 24);
+    CHECK(ts_npy_read_f32((path(p, "ok2.npy"), p), 2, s23, "", &y, &e) == 0);
+    ts_free(y);
+    raw("ok3.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (6,), }", 24);
+    CHECK(ts_npy_read_f32((path(p, "ok3.npy"), p), 1, (int64_t[]){6}, "", &y, &e) == 0);
+    ts_free(y);
+    raw("ok4.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (), }", 4);
+    CHECK(ts_npy_read_f32((path(p, "ok4.npy"), p), 0, NULL, "", &y, &e) == 0);
+    ts_free(y);
+
     path(p, "text.npy");
     FILE *f = fopen(p, "w");
     fputs("hello, not numpy\n", f);

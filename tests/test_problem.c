@@ -29,6 +29,12 @@ int main(void)
     roundtrip("lstm:b1:i2:h3:e1:d0:fb0", "lstm:b1:i2:h3:e1:d0:teacher:t1:fb0");
     roundtrip("lstm:b1:i2:h3:e1:d0:fb0.25:t4", "lstm:b1:i2:h3:e1:d0:teacher:t4:fb0.25");
     roundtrip("lstm:b1:i2:h3:e1:d0:fb1", "lstm:b1:i2:h3:e1:d0:teacher:t1");
+    /* fb prints as the shortest exact decimal, never %g's exponent form */
+    roundtrip("lstm:b1:i2:h3:e1:d0:fb0.000001", "lstm:b1:i2:h3:e1:d0:teacher:t1:fb0.000001");
+    roundtrip("lstm:b1:i2:h3:e1:d0:fb-1000000", "lstm:b1:i2:h3:e1:d0:teacher:t1:fb-1000000");
+    roundtrip("lstm:b1:i2:h3:e1:d0:fb0.100000000", "lstm:b1:i2:h3:e1:d0:teacher:t1:fb0.1");
+    roundtrip("lstm:b1:i2:h3:e1:d0:fb007", "lstm:b1:i2:h3:e1:d0:teacher:t1:fb7");
+
 
     ts_problem p;
     ts_err e;
@@ -54,6 +60,26 @@ int main(void)
     bad("lstm:b1:i1:h1:e1:d1:fbx", "'fb'");
     bad("rnn:b1:i1:h1:e1:d1:zz", "unknown field 'zz'");
     bad("rnn:b1::i1:h1:e1:d1", "empty field");
+    /* issue #12: strtod/strtok leniencies are refused, each naming the field */
+    bad(":lstm:b1:i1:h1:e1:d1", "empty field");
+    bad("lstm:b1:i1:h1:e1:d1:", "empty field");
+    bad("lstm: b16:i1:h1:e1:d1", "unknown field ' b16'");
+    bad("lstm:b 16:i1:h1:e1:d1", "'b'");
+    bad("lstm:b1:i1:h1:e1:d1:fb 1", "'fb'");
+    bad("lstm:b1:i1:h1:e1:d1:fb0x10", "'fb'");
+    bad("lstm:b0x10:i1:h1:e1:d1", "'b'");
+    bad("lstm:b1:i1:h1:e1:d1:fbinf", "'fb'");
+    bad("lstm:b1:i1:h1:e1:d1:fbnan", "'fb'");
+    bad("lstm:b+5:i1:h1:e1:d1", "'b'");
+    bad("lstm:b1:i1:h1:e1:d1:t+2", "unknown field 't+2'");
+    bad("lstm:b1:i1:h1:e1:d1:fb+1", "'fb'");
+    bad("lstm:b1:i1:h1:e1:d1:fb1e3", "'fb'");
+    bad("lstm:b1:i1:h1:e1:d1:fb.5", "'fb'");
+    bad("lstm:b1:i1:h1:e1:d1:fb1.", "'fb'");
+    bad("lstm:b1:i1:h1:e1:d1:fb1.0000000001", "at most 9 decimals");
+    bad("lstm:b1:i1:h1:e1:d1:fb1000000.5", "out of range");
+    bad("lstm:b1:i1:h1:e1:d1:fb", "'fb'");
+    bad("lstm:b1\n:i1:h1:e1:d1", "control character (byte 0x0a) at position 7");
     bad("rnn:b99999999999999999999:i1:h1:e1:d1", "'b'");
     bad("rnn:b2000000:i1:h1:e1:d1", "out of range");
 
@@ -66,6 +92,14 @@ int main(void)
     CHECK(ts_problem_sizes(&p, &s, &e) == 0);
     rc = ts_problem_check_memory(&p, &e);
     CHECK_ERR(rc, e, "GiB");
+
+    /* a hand-built forget_bias the grammar cannot name is refused, not printed as "1e-12" */
+    CHECK(ts_problem_parse("lstm:b1:i2:h3:e1:d0", &p, &e) == 0);
+    p.forget_bias = 1e-12f;
+    char fbuf[128];
+    rc = ts_problem_check(&p, &e);
+    CHECK_ERR(rc, e, "no descriptor form");
+    CHECK(ts_problem_format(&p, fbuf, sizeof fbuf) == -1);
 
     /* sizes of a small problem, counted by hand */
     CHECK(ts_problem_parse("gru:b3:i5:h7:e2:d4:greedy:v11", &p, &e) == 0);

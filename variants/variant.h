@@ -15,7 +15,13 @@ typedef struct ts_variant {
     uint32_t isa;        /* TS_ISA_* bits it needs; the registry checks them, not the variant */
     /* shape limits only; say why not in `why` */
     bool (*supports)(const ts_problem *p, char *why, size_t why_len);
-    /* untimed: pack weights, allocate every buffer */
+    /* untimed: pack weights, allocate every buffer.
+     * Lifetimes: the plan copies *p, so the problem may go away after prepare.  It
+     * keeps the pointer w (every variant: naive and the greedy loop function read
+     * w's arrays at run time; the others read the embedding and projection), so
+     * *w and every array it points to must stay alive and unchanged until release:
+     * a packed copy and the live arrays would otherwise disagree.  Inputs, outputs
+     * and in->loop_ctx are used only during the run call they are passed to. */
     int (*prepare)(const ts_problem *p, const ts_weights *w, ts_plan **plan, ts_err *e);
     /* timed: one whole tied seq2seq forward; no allocation, no I/O; returns 0 or
      * the loop function's non-zero status */

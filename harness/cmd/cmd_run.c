@@ -2,6 +2,7 @@
 #include "harness/cli.h"
 #include "harness/files/io.h"
 #include "harness/files/npy.h"
+#include "harness/files/outset.h"
 #include "harness/check/reference.h"
 #include "harness/check/verify.h"
 
@@ -21,7 +22,9 @@ static void run_usage(FILE *f)
             "Reads weights and inputs as .npy (float32, little-endian, C order), runs one\n"
             "variant (or --variant reference: the oracle), and writes outputs.npy [D,B,H], state_h.npy [B,H] (lstm: state_c.npy),\n"
             "with --states states_h.npy/states_c.npy [D,B,H], greedy: symbols.npy int32 [D,B].\n"
-            "Outputs appear all together or not at all.  File names: README, '.npy contract'.\n");
+            "--out is replaced as a whole: it ends holding exactly this run's files, or, on\n"
+            "error, what it held before.  It must be new, empty or an earlier run's output.\n"
+            "File names: README, '.npy contract'.\n");
 }
 
 static void gen_usage(FILE *f)
@@ -64,20 +67,46 @@ static int parse_opts(int argc, char **argv, run_opts *o, ts_err *e)
     return 0;
 }
 
-static int write_outputs(const char *dir, const ts_problem *p, ts_result *r, bool states, ts_err *e)
+/* Stages every output file into o and publishes the set; o is closed either way. */
+static int write_outputs(ts_outset *o, const ts_problem *p, ts_result *r, bool states, ts_err *e)
 {
     ts_tensor_spec s[TS_MAX_SPECS];
     int n = ts_output_specs(p, r, states, s);
-    ts_npy_batch b;
-    if (ts_npy_batch_open(&b, dir, e))
-        return -1;
     for (int k = 0; k < n; k++)
-        if (ts_npy_batch_add(&b, s[k].file, s[k].int32 ? "<i4" : "<f4", s[k].ndim, s[k].shape,
-                             *s[k].slot, e)) {
-            ts_npy_batch_abort(&b);
+        if (ts_outset_add(o, s[k].file, s[k].int32 ? "<i4" : "<f4", s[k].ndim, s[k].shape,
+                          *s[k].slot, e)) {
+            ts_outset_abort(o);
             return -1;
         }
-    return ts_npy_batch_commit(&b, e);
+    return ts_outset_commit(o, e);
+}
+
+/* Loads the tensors, runs, writes; the output set is opened first so a bad --out
+ * is refused before a long run, and closed (published or aborted) on every path. */
+static int load_run_write(const run_opts *o, const ts_problem *p, const ts_variant *v,
+                          ts_outset *out, ts_err *e)
+{
+    ts_tensors t;
+    ts_result r;
+    if (ts_tensors_alloc(&t, p, e))
+        return ts_outset_abort(out), -1;
+    ts_tensor_spec s[TS_MAX_SPECS];
+    int nw = ts_weight_specs(p, &t, s);
+    int rc = ts_load_specs(o->weights, s, nw, e);
+    if (!rc)
+        rc = ts_load_specs(o->inputs, s, ts_input_specs(p, &t, s), e);
+    t.in.enc = t.enc, t.in.dec = t.dec;
+    if (!rc && !(rc = ts_result_alloc(&r, p, o->states, e))) {
+        rc = !v ? ts_reference_run(p, &t.w, &t.in, &r.o, NULL, e)
+                : ts_run_variant(v, p, &t.w, &t.in, &r.o, e);
+        if (!rc)
+            rc = write_outputs(out, p, &r, o->states, e); /* closes out */
+        ts_result_free(&r);
+    }
+    if (rc)
+        ts_outset_abort(out); /* a no-op once write_outputs closed it */
+    ts_tensors_free(&t);
+    return rc;
 }
 
 static int do_run(const run_opts *o, ts_err *e)
@@ -90,32 +119,20 @@ static int do_run(const run_opts *o, ts_err *e)
     /* "reference" runs the oracle itself, for peers and users checking their own code */
     bool oracle = !strcmp(o->variant, "reference");
     const ts_variant *v = ts_variant_find(o->variant);
-    const ts_variant *vars[64];
+    const ts_variant *vars[1];
     size_t nv;
-    if (!v && !oracle)
-        return ts_variants_select(o->variant, vars, &nv, e); /* names the known ones */
+    if (!v && !oracle) {
+        if (strchr(o->variant, ',') || !strcmp(o->variant, "all"))
+            return ts_fail(e, "--variant takes one name, not a list ('%s')", o->variant);
+        return ts_variants_select(o->variant, vars, 1, &nv, e); /* unknown: names the known ones */
+    }
     char why[256];
     if (!oracle && !ts_variant_available(v, &p, why, sizeof why))
         return ts_fail(e, "variant %s cannot run %s: %s", v->name, o->problem, why);
-    ts_tensors t;
-    ts_result r;
-    if (ts_tensors_alloc(&t, &p, e))
+    ts_outset out;
+    if (ts_outset_open(&out, o->out, ts_output_files, e))
         return -1;
-    ts_tensor_spec s[TS_MAX_SPECS];
-    int nw = ts_weight_specs(&p, &t, s);
-    int rc = ts_load_specs(o->weights, s, nw, e);
-    if (!rc)
-        rc = ts_load_specs(o->inputs, s, ts_input_specs(&p, &t, s), e);
-    t.in.enc = t.enc, t.in.dec = t.dec;
-    if (!rc && !(rc = ts_result_alloc(&r, &p, o->states, e))) {
-        rc = oracle ? ts_reference_run(&p, &t.w, &t.in, &r.o, NULL, e)
-                    : ts_run_variant(v, &p, &t.w, &t.in, &r.o, e);
-        if (!rc)
-            rc = write_outputs(o->out, &p, &r, o->states, e);
-        ts_result_free(&r);
-    }
-    ts_tensors_free(&t);
-    return rc;
+    return load_run_write(o, &p, oracle ? NULL : v, &out, e);
 }
 
 static int do_gen(const run_opts *o, ts_err *e)

@@ -271,7 +271,7 @@ static int sweep_plan(sweep_args *s, const axes *given, ts_plan_pts *pl, ts_err 
     const ts_variant *vars[256];
     size_t nv = 0;
     if (!rc)
-        rc = ts_variants_select(s->variants, vars, &nv, e);
+        rc = ts_variants_select(s->variants, vars, sizeof vars / sizeof vars[0], &nv, e);
     int threads[MAXV];
     size_t nt = (grid || s->have_threads) ? a->nT : 0;
     for (size_t k = 0; k < nt; k++)

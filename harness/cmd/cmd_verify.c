@@ -51,7 +51,7 @@ int ts_cmd_verify(int argc, char **argv)
     const ts_variant *vars[64];
     size_t nv = 0;
     if (!rc)
-        rc = ts_variants_select(vsel, vars, &nv, &e);
+        rc = ts_variants_select(vsel, vars, sizeof vars / sizeof vars[0], &nv, &e);
     if (rc) {
         ts_cli_error("verify", "%s", e.msg);
         ts_plist_free(&probs);

@@ -43,6 +43,9 @@ int ts_input_specs(const ts_problem *p, ts_tensors *t, ts_tensor_spec *s)
     return 2;
 }
 
+const char *const ts_output_files[] = {"outputs.npy", "state_h.npy", "state_c.npy", "states_h.npy",
+                                      "states_c.npy", "symbols.npy", NULL};
+
 int ts_output_specs(const ts_problem *p, ts_result *r, bool states, ts_tensor_spec *s)
 {
     int n = 0;

@@ -24,6 +24,8 @@ int ts_input_specs(const ts_problem *p, ts_tensors *t, ts_tensor_spec *s);
 /* outputs: outputs.npy [D,B,H], state_h.npy [B,H], lstm state_c.npy; with states
  * states_h.npy [D,B,H] (lstm states_c.npy); greedy symbols.npy int32 [D,B] */
 int ts_output_specs(const ts_problem *p, ts_result *r, bool states, ts_tensor_spec *s);
+/* Every file name ts_output_specs can give, NULL-terminated: what `run` may replace. */
+extern const char *const ts_output_files[];
 
 /* Load every spec's file from dir into its slot (replacing the buffer there). */
 int ts_load_specs(const char *dir, ts_tensor_spec *s, int n, ts_err *e);

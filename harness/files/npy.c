@@ -16,58 +16,164 @@ static void shape_str(int ndim, const int64_t *shape, char *buf, size_t n)
         snprintf(buf + used, n - used, "%s)", ndim == 1 ? "," : "");
 }
 
-/* Find the value after 'key': in a header dict; NULL if absent. */
-static const char *dict_value(const char *hdr, const char *key)
+/* The header is a Python dict literal.  numpy writes
+ *   {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }   + spaces + '\n'
+ * and reads it with ast.literal_eval.  We accept that literal's plain form: keys
+ * descr, fortran_order and shape, each exactly once, in any order; strings in ' or "
+ * without escapes; True/False; a tuple of decimal integers; spaces between tokens; an
+ * optional trailing comma; spaces and one final newline as padding.  Anything else is
+ * refused: a search for "'descr'" would find it inside another key's string value. */
+typedef struct hdr_cursor {
+    const char *p, *begin, *end, *path;
+    ts_err *e;
+} hdr_cursor;
+
+static void skip_spaces(hdr_cursor *c)
 {
-    char pat[32];
-    snprintf(pat, sizeof pat, "'%s'", key);
-    const char *q = strstr(hdr, pat);
-    if (!q)
-        return NULL;
-    q = strchr(q + strlen(pat), ':');
-    if (!q)
-        return NULL;
-    for (q++; *q == ' '; q++)
-        ;
-    return q;
+    while (c->p < c->end && *c->p == ' ')
+        c->p++;
 }
 
-static int parse_header(const char *path, const char *hdr, char descr[16], bool *fortran,
-                        int *ndim, int64_t *shape, ts_err *e)
+static int hdr_fail(hdr_cursor *c, const char *what)
 {
-    const char *d = dict_value(hdr, "descr"), *f = dict_value(hdr, "fortran_order"),
-               *s = dict_value(hdr, "shape");
-    if (!d || !f || !s || *d != '\'' || *s != '(')
-        return ts_fail(e, "%s: malformed .npy header", path);
-    size_t len = strcspn(d + 1, "'");
-    if (len >= 16)
-        return ts_fail(e, "%s: malformed .npy dtype", path);
-    memcpy(descr, d + 1, len);
-    descr[len] = '\0';
-    *fortran = !strncmp(f, "True", 4);
-    *ndim = 0;
-    const char *q = s + 1;
-    while (*q && *q != ')') {
-        while (*q == ' ' || *q == ',')
-            q++;
-        if (*q == ')')
-            break;
-        char *end;
-        errno = 0;
-        long long v = strtoll(q, &end, 10);
-        if (end == q || errno || v < 0 || *ndim >= TS_NPY_MAX_DIMS)
-            return ts_fail(e, "%s: malformed .npy shape", path);
-        shape[(*ndim)++] = v;
-        q = end;
+    return ts_fail(c->e, "%s: malformed .npy header: %s (at byte %td of the header text)", c->path,
+                   what, c->p - c->begin);
+}
+
+static bool accept(hdr_cursor *c, char ch)
+{
+    skip_spaces(c);
+    if (c->p < c->end && *c->p == ch) {
+        c->p++;
+        return true;
     }
-    if (*q != ')')
-        return ts_fail(e, "%s: malformed .npy shape", path);
+    return false;
+}
+
+/* A quoted string without escapes into out[n]. */
+static int parse_string(hdr_cursor *c, char *out, size_t n)
+{
+    skip_spaces(c);
+    if (c->p == c->end || (*c->p != '\'' && *c->p != '"'))
+        return hdr_fail(c, "expected a quoted string");
+    char q = *c->p++;
+    size_t len = 0;
+    for (; c->p < c->end && *c->p != q; c->p++, len++) {
+        if (*c->p == '\\' || (unsigned char)*c->p < 0x20) /* messages quote it: one line */
+            return hdr_fail(c, "escape or control character in a string");
+        if (len + 1 >= n)
+            return hdr_fail(c, "string too long");
+        out[len] = *c->p;
+    }
+    if (c->p == c->end)
+        return hdr_fail(c, "unterminated string");
+    c->p++;
+    out[len] = '\0';
+    return 0;
+}
+
+static int parse_bool(hdr_cursor *c, bool *v)
+{
+    skip_spaces(c);
+    size_t left = (size_t)(c->end - c->p);
+    if (left >= 4 && !memcmp(c->p, "True", 4))
+        *v = true, c->p += 4;
+    else if (left >= 5 && !memcmp(c->p, "False", 5))
+        *v = false, c->p += 5;
+    else
+        return hdr_fail(c, "fortran_order is not True or False");
+    return 0;
+}
+
+static int parse_dim(hdr_cursor *c, int64_t *v)
+{
+    skip_spaces(c);
+    int64_t x = 0;
+    const char *start = c->p;
+    for (; c->p < c->end && *c->p >= '0' && *c->p <= '9'; c->p++)
+        if (__builtin_mul_overflow(x, 10, &x) || __builtin_add_overflow(x, *c->p - '0', &x))
+            return hdr_fail(c, "shape dimension overflows int64");
+    if (c->p == start)
+        return hdr_fail(c, "shape dimension is not a non-negative decimal integer");
+    *v = x;
+    return 0;
+}
+
+/* (), (n,), (a, b) or (a, b,): Python's tuple forms; "(n)" is an int, not a tuple. */
+static int parse_shape(hdr_cursor *c, int *ndim, int64_t *shape)
+{
+    if (!accept(c, '('))
+        return hdr_fail(c, "shape is not a tuple");
+    *ndim = 0;
+    bool comma = true;
+    while (!accept(c, ')')) {
+        if (!comma)
+            return hdr_fail(c, "expected ',' or ')' in shape");
+        if (*ndim == TS_NPY_MAX_DIMS)
+            return hdr_fail(c, "shape has too many dimensions");
+        if (parse_dim(c, &shape[(*ndim)++]))
+            return -1;
+        comma = accept(c, ',');
+    }
+    if (*ndim == 1 && !comma)
+        return hdr_fail(c, "shape '(n)' is not a tuple (numpy writes '(n,)')");
+    return 0;
+}
+
+typedef struct npy_header {
+    char descr[16];
+    bool fortran;
+    int ndim;
+    int64_t shape[TS_NPY_MAX_DIMS];
+} npy_header;
+
+static int parse_entry(hdr_cursor *c, npy_header *h, unsigned *seen)
+{
+    char key[32];
+    if (parse_string(c, key, sizeof key))
+        return -1;
+    if (!accept(c, ':'))
+        return hdr_fail(c, "expected ':' after a key");
+    static const char *const keys[] = {"descr", "fortran_order", "shape"};
+    for (unsigned k = 0; k < 3; k++) {
+        if (strcmp(key, keys[k]))
+            continue;
+        if (*seen & (1u << k))
+            return ts_fail(c->e, "%s: malformed .npy header: key '%s' given twice", c->path, key);
+        *seen |= 1u << k;
+        return k == 0 ? parse_string(c, h->descr, sizeof h->descr)
+               : k == 1 ? parse_bool(c, &h->fortran) : parse_shape(c, &h->ndim, h->shape);
+    }
+    return ts_fail(c->e, "%s: malformed .npy header: unknown key '%.31s' (expected descr, "
+                   "fortran_order, shape)", c->path, key);
+}
+
+static int parse_header(const char *path, const char *hdr, size_t len, npy_header *h, ts_err *e)
+{
+    hdr_cursor c = {hdr, hdr, hdr + len, path, e};
+    unsigned seen = 0;
+    memset(h, 0, sizeof *h);
+    if (!accept(&c, '{'))
+        return hdr_fail(&c, "expected '{'");
+    while (!accept(&c, '}')) {
+        if (parse_entry(&c, h, &seen))
+            return -1;
+        if (!accept(&c, ',') && !(skip_spaces(&c), c.p < c.end && *c.p == '}'))
+            return hdr_fail(&c, "expected ',' or '}'");
+    }
+    if (seen != 7u)
+        return ts_fail(e, "%s: malformed .npy header: missing key '%s'", path,
+                       !(seen & 1u) ? "descr" : !(seen & 2u) ? "fortran_order" : "shape");
+    skip_spaces(&c);
+    if (c.p < c.end && *c.p == '\n')
+        c.p++;
+    if (c.p != c.end)
+        return hdr_fail(&c, "bytes after the dict other than space padding and a newline");
     return 0;
 }
 
 /* Reads the header; leaves f positioned at the data. */
-static int read_header(FILE *f, const char *path, char descr[16], bool *fortran, int *ndim,
-                       int64_t *shape, ts_err *e)
+static int read_header(FILE *f, const char *path, npy_header *h, ts_err *e)
 {
     unsigned char pre[10];
     if (fread(pre, 1, 8, f) != 8 || memcmp(pre, "\x93NUMPY", 6))
@@ -88,16 +194,14 @@ static int read_header(FILE *f, const char *path, char descr[16], bool *fortran,
     }
     if (hlen > 1 << 20)
         return ts_fail(e, "%s: .npy header too large", path);
-    char *hdr = malloc(hlen + 1);
+    char *hdr = malloc(hlen ? hlen : 1);
     if (!hdr)
         return ts_fail(e, "%s: out of memory", path);
     int rc = 0;
     if (fread(hdr, 1, hlen, f) != hlen)
         rc = ts_fail(e, "%s: truncated .npy header", path);
-    else {
-        hdr[hlen] = '\0';
-        rc = parse_header(path, hdr, descr, fortran, ndim, shape, e);
-    }
+    else
+        rc = parse_header(path, hdr, hlen, h, e);
     free(hdr);
     return rc;
 }
@@ -128,14 +232,14 @@ static int read_array(const char *path, const npy_type *t, int ndim, const int64
     FILE *f = fopen(path, "rb");
     if (!f)
         return ts_fail(e, "%s: cannot open: %s", path, strerror(errno));
-    char descr[16], want[128], got[128];
-    bool fortran = false;
-    int nd = 0;
-    int64_t sh[TS_NPY_MAX_DIMS];
-    int rc = read_header(f, path, descr, &fortran, &nd, sh, e);
+    char want[128], got[128];
+    npy_header h = {0};
+    int rc = read_header(f, path, &h, e);
+    int nd = h.ndim;
+    const int64_t *sh = h.shape;
     if (!rc)
-        rc = check_descr(path, descr, t, e);
-    if (!rc && fortran)
+        rc = check_descr(path, h.descr, t, e);
+    if (!rc && h.fortran)
         rc = ts_fail(e, "%s: Fortran order; expected C order (numpy: np.ascontiguousarray)", path);
     shape_str(ndim, shape, want, sizeof want);
     if (!rc && nd != ndim) {

@@ -87,6 +87,8 @@ class Problem:
             elif tok in ("teacher", "greedy"):
                 key, val = "feed", tok
             elif tok.startswith("fb"):
+                if not _FB.fullmatch(tok[2:]) or abs(float(tok[2:])) > 1e6:
+                    raise ValueError(f"{desc}: fb must be a plain decimal, |fb| <= 1e6, <= 9 decimals")
                 key, val = "forget_bias", float(tok[2:])
             else:
                 raise ValueError(f"{desc}: unknown field '{tok}'")
@@ -124,8 +126,17 @@ class Problem:
 
 
 def _format_g(x):
-    """C's %g for the forget_bias field."""
-    return "%g" % x
+    """The forget_bias field as ts_problem_format prints it: the shortest fixed-point
+    text, 0..9 decimals, that parses back to the same float32."""
+    f = np.float32(x)
+    for prec in range(10):
+        s = "%.*f" % (prec, f)
+        if np.float32(float(s)) == f:
+            return s
+    raise ValueError(f"forget_bias {x} has no descriptor form (at most 9 decimals)")
+
+
+_FB = re.compile(r"-?[0-9]+(\.[0-9]{1,9})?", re.ASCII)
 
 
 # ---- TF 1.x contrib/legacy_seq2seq, transcribed (bookkeeping marked "tiedseq:") ----

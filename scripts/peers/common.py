@@ -51,7 +51,7 @@ class Problem:
 
     def __str__(self):
         v = ":v%d" % self.V if self.feed == "greedy" else ""
-        fb = ":fb%g" % self.fb if self.cell == "lstm" and self.fb != 1.0 else ""
+        fb = ":fb" + _format_fb(self.fb) if self.cell == "lstm" and self.fb != 1.0 else ""
         return "%s:b%d:i%d:h%d:e%d:d%d:%s%s:t%d%s" % (self.cell, self.B, self.I, self.H, self.E,
                                                       self.D, self.feed, v, self.threads, fb)
 
@@ -71,6 +71,19 @@ def _int_field(desc, name, text, lo, hi):
     return v
 
 
+def _format_fb(fb):
+    """As ts_problem_format: the shortest fixed-point text (0..9 decimals) that parses
+    back to the same float32."""
+    for prec in range(10):
+        s = "%.*f" % (prec, fb)
+        if np.float32(float(s)) == np.float32(fb):
+            return s
+    raise PeerError("forget_bias %r has no descriptor form (at most 9 decimals)" % fb)
+
+
+_FB = re.compile(r"-?[0-9]+(\.[0-9]{1,9})?", re.ASCII)
+
+
 def parse_problem(desc):
     """Strict parse of cell:bB:iI:hH:eE:dD[:teacher|greedy][:vV][:tT][:fbX]."""
     parts = desc.strip().split(":")
@@ -84,10 +97,10 @@ def parse_problem(desc):
             key, val = "feed", tok
         elif tok.startswith("fb"):
             key = "fb"
-            try:
-                val = float(tok[2:])
-            except ValueError:
-                raise PeerError("%s: fb needs a number, got '%s'" % (desc, tok[2:])) from None
+            if not _FB.fullmatch(tok[2:]) or abs(float(tok[2:])) > 1e6:
+                raise PeerError("%s: fb must be a plain decimal (-?DIGITS[.DIGITS], at most 9 "
+                                "decimals, |fb| <= 1e6), got '%s'" % (desc, tok[2:]))
+            val = float(tok[2:])
         elif tok[:1] in limits:
             key = tok[0]
             val = _int_field(desc, key, tok[1:], *limits[key])
