@@ -39,16 +39,6 @@ int ts_plist_add_set(ts_problem_list *l, const char **names, size_t *n, size_t c
 /* Comma-separated variant names ("all" or NULL = every registered), repeats
  * dropped, into out[0..cap-1]; more than cap distinct variants is an error. */
 int ts_variants_select(const char *csv, const ts_variant **out, size_t cap, size_t *n, ts_err *e);
-/* Transition for callers of the old 4-argument form (csv, out, n, e): the capacity
- * is taken from out's array type, and a pointer there does not compile.  Drop this
- * once every caller passes cap. */
-#define TS_VSEL_PICK_(a, b, c, d, e, name, ...) name
-#define ts_variants_select(...) TS_VSEL_PICK_(__VA_ARGS__, ts_variants_select, TS_VSEL_ARRAY_, _)(__VA_ARGS__)
-#define TS_VSEL_ARRAY_(csv, out, n, e) ts_variants_select(csv, out, TS_ARRAY_CAP_(out), n, e)
-#define TS_ARRAY_CAP_(a)                                                                     \
-    (sizeof(a) / sizeof((a)[0]) +                                                            \
-     0 * sizeof(char[1 - 2 * __builtin_types_compatible_p(__typeof__(a), __typeof__(&(a)[0]))]))
-
 /* Copy src into dst[n], cut to fit (always terminated). */
 void ts_str_copy(char *dst, size_t n, const char *src);
 

@@ -27,9 +27,9 @@ int main(void)
     CHECK(out[0] == ts_variant_find("naive") && out[1] == ts_variant_find("blocked"));
     CHECK(ts_variants_select(NULL, out, ts_variant_count, &n, &e) == 0 && n == ts_variant_count);
 
-    /* the transition form takes the capacity from the array */
+    /* more distinct names than the capacity: refused */
     const ts_variant *two[2];
-    rc = ts_variants_select("naive,blocked,avx2", two, &n, &e);
+    rc = ts_variants_select("naive,blocked,avx2", two, 2, &n, &e);
     CHECK_ERR(rc, e, "more than 2 variants");
 
     rc = ts_variants_select("naive,nope", out, 8, &n, &e);

@@ -83,7 +83,7 @@ static int bench_plan(bench_args *b, ts_plan_pts *pl, ts_err *e)
     int threads[1024];
     for (size_t k = 0; k < b->nthreads; k++)
         threads[k] = b->threads[k] > TS_MAX_THREADS ? TS_MAX_THREADS + 1 : (int)b->threads[k];
-    if (ts_variants_select(b->variants, vars, &nv, e))
+    if (ts_variants_select(b->variants, vars, sizeof vars / sizeof vars[0], &nv, e))
         return -1;
     return ts_plan_build(pl, &b->probs, threads, b->nthreads, vars, nv, e);
 }
