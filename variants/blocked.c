@@ -27,6 +27,8 @@
 
 #define NR TS_BLK_NR
 #define MR TS_BLK_MR
+/* a panel holds whole units of every gate block: U * G = NR for G = 1, 2 and 4 */
+_Static_assert(NR % 4 == 0, "blocked panels must hold whole LSTM units (4 gates)");
 #define GRANULE 16 /* units per ownership unit: a multiple of every U; 64 bytes of a state row */
 #define CHUNK_FLOATS (1u << 20) /* hoisted-projection buffer per chunk of steps (4 MiB) */
 #define ROW_BLOCK 120 /* rows of X per hoist block: 120*I floats stay in L2 */

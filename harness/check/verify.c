@@ -4,6 +4,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,27 +42,45 @@ double ts_tie_tolerance(const ts_problem *p, const ts_weights *w, double tol)
 
 typedef struct acc {
     double max_abs, max_rel, num, den, worst_ratio;
-    int64_t n, saturated;
+    int64_t n, saturated; /* finite reference values compared; of them saturated or 0 */
+    int64_t nonfinite;    /* NaN/inf reference values matched or missed */
     char worst[96];
 } acc;
+
+/* |got - ref| with TF's non-finite values compared exactly: NaN where the
+ * reference has NaN, or the same infinity, is equal (0); NaN or an infinity on
+ * one side only is an infinite error, so it FAILs. */
+static double elem_error(double g, double r)
+{
+    if (isnan(g) || isnan(r))
+        return isnan(g) && isnan(r) ? 0.0 : INFINITY;
+    if (isinf(g) || isinf(r))
+        return g == r ? 0.0 : INFINITY;
+    return fabs(g - r);
+}
 
 static void compare_tensor(acc *a, const char *name, const float *got, const float *ref,
                            int64_t n, int64_t row, int64_t cols, double tol)
 {
     for (int64_t k = 0; k < n; k++) {
-        double g = got[k], r = ref[k], d = fabs(g - r);
-        if (isnan(g) || isnan(r))
-            d = INFINITY;
-        double ratio = d / (tol + tol * fabs(r));
+        double g = got[k], r = ref[k], d = elem_error(g, r);
+        /* a matched NaN/inf contributes no error and stays out of the norms and
+         * the saturation count (r*r would make them NaN) */
+        double fr = isfinite(r) ? fabs(r) : 0.0;
+        double ratio = d / (tol + tol * fr);
         a->max_abs = d > a->max_abs ? d : a->max_abs;
-        if (r != 0 && d / fabs(r) > a->max_rel)
-            a->max_rel = d / fabs(r);
+        if (fr != 0 && d / fr > a->max_rel)
+            a->max_rel = d / fr;
         a->num += d * d;
-        a->den += r * r;
-        a->n++;
-        a->saturated += fabs(r) > 0.999 || r == 0;
-        if (ratio > a->worst_ratio || (isnan(ratio) && !isnan(a->worst_ratio))) {
-            a->worst_ratio = isnan(ratio) ? INFINITY : ratio;
+        a->den += fr * fr;
+        if (isfinite(r)) {
+            a->n++;
+            a->saturated += fr > 0.999 || r == 0;
+        } else {
+            a->nonfinite++;
+        }
+        if (ratio > a->worst_ratio) {
+            a->worst_ratio = ratio;
             if (row >= 0)
                 snprintf(a->worst, sizeof a->worst, "%s[%lld][%lld][%lld]", name, (long long)row,
                          (long long)(k / cols), (long long)(k % cols));
@@ -82,6 +101,18 @@ static int64_t first_divergence(const ts_problem *p, const ts_outputs *got,
         if (got->symbols[i * p->B + b] != expect->symbols[i * p->B + b])
             return i;
     return p->D;
+}
+
+/* "; note" after the reason (or the note alone) */
+static void append_note(ts_verdict *v, const char *fmt, ...)
+{
+    size_t used = strlen(v->reason);
+    if (used && used + 2 < sizeof v->reason)
+        used += (size_t)snprintf(v->reason + used, sizeof v->reason - used, "; ");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v->reason + used, sizeof v->reason - used, fmt, ap);
+    va_end(ap);
 }
 
 void ts_compare(const ts_problem *p, const ts_outputs *got, const ts_outputs *expect,
@@ -142,11 +173,10 @@ void ts_compare(const ts_problem *p, const ts_outputs *got, const ts_outputs *ex
     } else {
         v->status = TS_PASS;
     }
-    if (v->ties && v->status != TS_FAIL) {
-        size_t used = strlen(v->reason);
-        snprintf(v->reason + used, sizeof v->reason - used, "%s%lld greedy row(s) diverged at an honest tie",
-                 used ? "; " : "", (long long)v->ties);
-    }
+    if (a.nonfinite && v->status != TS_FAIL)
+        append_note(v, "%lld NaN/inf value(s) matched the expected exactly", (long long)a.nonfinite);
+    if (v->ties && v->status != TS_FAIL)
+        append_note(v, "%lld greedy row(s) diverged at an honest tie", (long long)v->ties);
 }
 
 int ts_run_variant(const ts_variant *var, const ts_problem *p, const ts_weights *w,
