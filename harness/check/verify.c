@@ -59,8 +59,9 @@ static double elem_error(double g, double r)
     return fabs(g - r);
 }
 
+/* got/ref: batch row b of tensor `name` (of decoder step i, or i < 0 for a final state) */
 static void compare_tensor(acc *a, const char *name, const float *got, const float *ref,
-                           int64_t n, int64_t row, int64_t cols, double tol)
+                           int64_t n, int64_t i, int64_t b, double tol)
 {
     for (int64_t k = 0; k < n; k++) {
         double g = got[k], r = ref[k], d = elem_error(g, r);
@@ -81,12 +82,11 @@ static void compare_tensor(acc *a, const char *name, const float *got, const flo
         }
         if (ratio > a->worst_ratio) {
             a->worst_ratio = ratio;
-            if (row >= 0)
-                snprintf(a->worst, sizeof a->worst, "%s[%lld][%lld][%lld]", name, (long long)row,
-                         (long long)(k / cols), (long long)(k % cols));
+            if (i >= 0)
+                snprintf(a->worst, sizeof a->worst, "%s[%lld][%lld][%lld]", name, (long long)i,
+                         (long long)b, (long long)k);
             else
-                snprintf(a->worst, sizeof a->worst, "%s[%lld][%lld]", name,
-                         (long long)(k / cols), (long long)(k % cols));
+                snprintf(a->worst, sizeof a->worst, "%s[%lld][%lld]", name, (long long)b, (long long)k);
         }
     }
 }
@@ -140,18 +140,18 @@ void ts_compare(const ts_problem *p, const ts_outputs *got, const ts_outputs *ex
         /* outputs of row b up to the divergence; final state only without one */
         for (int64_t i = 0; i < div; i++) {
             compare_tensor(&a, "out", got->out + (i * B + b) * H, expect->out + (i * B + b) * H, H,
-                           i, H, tol);
+                           i, b, tol);
             if (got->states_h && expect->states_h)
                 compare_tensor(&a, "states_h", got->states_h + (i * B + b) * H,
-                               expect->states_h + (i * B + b) * H, H, i, H, tol);
+                               expect->states_h + (i * B + b) * H, H, i, b, tol);
             if (lstm && got->states_c && expect->states_c)
                 compare_tensor(&a, "states_c", got->states_c + (i * B + b) * H,
-                               expect->states_c + (i * B + b) * H, H, i, H, tol);
+                               expect->states_c + (i * B + b) * H, H, i, b, tol);
         }
         if (div == p->D) {
-            compare_tensor(&a, "h", got->h + b * H, expect->h + b * H, H, -1, H, tol);
+            compare_tensor(&a, "h", got->h + b * H, expect->h + b * H, H, -1, b, tol);
             if (lstm)
-                compare_tensor(&a, "c", got->c + b * H, expect->c + b * H, H, -1, H, tol);
+                compare_tensor(&a, "c", got->c + b * H, expect->c + b * H, H, -1, b, tol);
         }
     }
     v->max_abs = a.max_abs;
