@@ -32,8 +32,8 @@ double ts_tie_tolerance(const ts_problem *p, const ts_weights *w, double tol)
     double worst = 0; /* max over columns of sum_k |W_kv| */
     for (int64_t v = 0; v < p->V; v++) {
         double s = 0;
-        for (int64_t k = 0; k < p->H; k++)
-            s += fabs(w->proj_w[k * p->V + v]);
+        for (int64_t k = 0; k < p->H; k++) /* an inf weight makes its logit +-inf (or NaN) */
+            s += isfinite(w->proj_w[k * p->V + v]) ? fabs(w->proj_w[k * p->V + v]) : 0.0; /* whatever the error */
         worst = s > worst ? s : worst;
     }
     /* each of the two logits may move by (per-element error bound 2*tol) * sum|W| */
