@@ -8,6 +8,10 @@
 
 #define MR TS_BLK_MR
 #define NR TS_BLK_NR
+/* ts_f32_gemm_6x8__c's switch has one case per height 6..1, and tile_1x8_k4
+ * and the SSE register budget (blocked-gemm.h) assume 8 columns */
+_Static_assert(TS_BLK_MR == 6, "ts_f32_gemm_6x8__c dispatches heights 6..1");
+_Static_assert(TS_BLK_NR == 8, "the blocked tiles are written for 8-column panels");
 /* The MR x NR tile: acc[r][c] lives in 2*mr xmm registers for the whole k loop. */
 static inline void tile(const int mr, const float *restrict init, int64_t ldi, const float *restrict a,
                         int64_t lda, const float *restrict panel, int64_t K, float *out, int64_t ldo)

@@ -1,6 +1,8 @@
 /* The greedy loop function: TF's _extract_argmax_and_embed. */
 #include "tiedseq.h"
 
+#include <float.h>
+
 /* Logits in chunks of LOGIT_CHUNK columns, rows of W read contiguously (W is
  * [H x V]); each z[v] still sums over k in order, then adds the bias, as TF's
  * matmul followed by bias_add.  No allocation: the chunk lives on the stack. */
@@ -15,8 +17,8 @@ int ts_loop_argmax_embed(void *ctx, const ts_problem *p, int64_t step, const flo
     float z[LOGIT_CHUNK];
     for (int64_t b = 0; b < p->B; b++) {
         const float *h = prev + b * H;
-        int64_t best = 0;
-        float best_z = 0;
+        int64_t best = 0; /* TF's argmax (Eigen's reducer): start at (0, -FLT_MAX) and */
+        float best_z = -FLT_MAX; /* take only a strictly greater logit: NaN never wins */
         for (int64_t v0 = 0; v0 < V; v0 += LOGIT_CHUNK) {
             int64_t n = V - v0 < LOGIT_CHUNK ? V - v0 : LOGIT_CHUNK;
             for (int64_t j = 0; j < n; j++)
@@ -28,7 +30,7 @@ int ts_loop_argmax_embed(void *ctx, const ts_problem *p, int64_t step, const flo
             }
             for (int64_t j = 0; j < n; j++) {
                 float zj = z[j] + w->proj_b[v0 + j];
-                if ((v0 == 0 && j == 0) || zj > best_z) { /* strict '>': smallest index on ties */
+                if (zj > best_z) { /* strict '>': smallest index on ties */
                     best = v0 + j;
                     best_z = zj;
                 }

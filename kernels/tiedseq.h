@@ -112,7 +112,9 @@ typedef struct ts_outputs {
 } ts_outputs;
 
 /* The built-in greedy loop: z = prev[b] @ W + bias, k = argmax z (smallest index
- * on ties), next[b] = Emb[k].  ctx must point to the ts_weights. */
+ * on ties), next[b] = Emb[k].  As TF's argmax, NaN never wins and a row with no
+ * z above -FLT_MAX (all NaN or -inf) gives k = 0, so k is always in [0, V).
+ * ctx must point to the ts_weights. */
 int ts_loop_argmax_embed(void *ctx, const ts_problem *p, int64_t step,
                          const float *prev, float *next, int32_t *symbols);
 

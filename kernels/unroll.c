@@ -2,6 +2,7 @@
  * in the ukernels table; this file decides who computes what, and when. */
 #include "unroll.h"
 
+#include <float.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -280,9 +281,10 @@ static void known_steps(worker *wk, const float *x, int64_t n, int64_t out_row0)
 }
 
 /* The built-in argmax-embed of out_i on every thread: each takes a slice of the
- * logits panels (its columns of V), keeps per row the first maximum, and after
- * one barrier every thread reduces all slices in column order (strict '>': the
- * smallest index on ties, as ts_loop_argmax_embed) and gathers the embedding
+ * logits panels (its columns of V), keeps per row the first maximum (NaN never
+ * wins: TF's argmax), and after one barrier every thread reduces all slices in
+ * column order (strict '>': the smallest index on ties, as ts_loop_argmax_embed;
+ * 0 when no logit is above -FLT_MAX, e.g. all NaN) and gathers the embedding
  * rows into its own copy of the next input, so no second barrier is needed.
  * Returns that input.  Symbols (row i+1) are written by thread 0. */
 static const float *greedy_project(const worker *wk, int64_t i)
@@ -295,7 +297,7 @@ static const float *greedy_project(const worker *wk, int64_t i)
     float *z = pl->gz + t * B * nw, *bz = pl->gbest_z + t * B;
     int64_t *bi = pl->gbest_i + t * B;
     for (int64_t b = 0; b < B; b++)
-        bz[b] = -INFINITY, bi[b] = -1;
+        bz[b] = -FLT_MAX, bi[b] = -1; /* TF's argmax floor (ts_ukernels.argmax) */
     const int64_t q1 = pl->gpanels * (t + 1) / T;
     for (int64_t q = pl->gpanels * t / T; q < q1; q++) {
         pl->uk->xproj(B, H, prev, H, pl->gw + q * H * nw, pl->gb + q * nw, z);
@@ -305,16 +307,14 @@ static const float *greedy_project(const worker *wk, int64_t i)
     float *x = pl->gx + t * B * I;
     int32_t *sym = t == 0 && wk->out->symbols ? wk->out->symbols + (i + 1) * B : NULL;
     for (int64_t b = 0; b < B; b++) {
-        int64_t best = -1;
-        float best_z = 0;
+        int64_t best = 0; /* TF's argmax: 0 unless some logit is above -FLT_MAX */
+        float best_z = -FLT_MAX;
         for (int s = 0; s < T; s++) {
             const int64_t si = pl->gbest_i[s * B + b];
             const float sz = pl->gbest_z[s * B + b];
-            if (si >= 0 && (best < 0 || sz > best_z))
+            if (si >= 0 && sz > best_z)
                 best = si, best_z = sz;
         }
-        if (best < 0)
-            best = 0; /* only if every logit is NaN */
         memcpy(x + b * I, pl->w->embedding + best * I, (size_t)I * 4);
         if (sym)
             sym[b] = (int32_t)best;

@@ -48,7 +48,8 @@ typedef struct ts_ukernels {
                   const float *bias, float *c);
     void (*step[TS_PH_COUNT])(const ts_tile_args *t);
     /* greedy: per row of one logits panel c[rows x TS_PANEL_VECS*lanes] (first
-     * column col0), raise (best_z, best_i) on a strictly greater maximum; NULL =
+     * column col0), raise (best_z, best_i) on a strictly greater maximum,
+     * NaN skipped (TF's argmax: see the x86 kernel); NULL =
      * the greedy projection goes through ts_loop_call on one thread */
     void (*argmax)(int64_t rows, const float *c, int64_t col0, float *best_z, int64_t *best_i);
 } ts_ukernels;

@@ -20,6 +20,7 @@
 #include "../kernels/blocked-gemm.h"
 #include "variant.h"
 
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,8 @@
 
 #define NR TS_BLK_NR
 #define MR TS_BLK_MR
+/* a panel holds whole units of every gate block: U * G = NR for G = 1, 2 and 4 */
+_Static_assert(NR % 4 == 0, "blocked panels must hold whole LSTM units (4 gates)");
 #define GRANULE 16 /* units per ownership unit: a multiple of every U; 64 bytes of a state row */
 #define CHUNK_FLOATS (1u << 20) /* hoisted-projection buffer per chunk of steps (4 MiB) */
 #define ROW_BLOCK 120 /* rows of X per hoist block: 120*I floats stay in L2 */
@@ -39,6 +42,10 @@ typedef struct blk_gemm {
     float *ph;   /* [np][H][NR] state rows */
     float *bias; /* [np][NR] */
     float *xw;   /* [chunk*B][np*NR] hoisted x @ px + bias */
+    /* the first step may skip A @ ph when A is the zero initial state: exact
+     * only if ph is finite (TF's 0 * NaN and 0 * inf are NaN), and never for
+     * the GRU candidate, whose A = r*h is NaN wherever r is */
+    bool skip_zero_a;
 } blk_gemm;
 
 typedef struct blk_plan {
@@ -88,6 +95,14 @@ static void pack_gemm(blk_gemm *g, const ts_problem *p, const float *K, int64_t 
                 g->ph[(q * H + k) * NR + c] = live ? K[(I + k) * ld + col] : 0.0f;
             g->bias[q * NR + c] = live ? bias[col] : 0.0f;
         }
+}
+
+static bool all_finite(const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return false;
+    return true;
 }
 
 static int alloc_gemm(blk_gemm *g, const ts_problem *p, int U, int64_t chunk)
@@ -158,6 +173,7 @@ static int blocked_prepare(const ts_problem *p, const ts_weights *w, ts_plan **p
     } else {
         pack_gemm(&bp->g[0], p, w->kernel, ts_cell_gates(p->cell) * H, w->bias);
     }
+    bp->g[0].skip_zero_a = all_finite(bp->g[0].ph, (size_t)(bp->g[0].np * H * NR));
     snprintf(bp->detail, sizeof bp->detail, "%dx%d tile, %d-col panels (%d units x %d gates), hoist %lld steps",
              MR, NR, NR, U0, NR / U0, (long long)bp->chunk);
     *plan = bp;
@@ -314,7 +330,8 @@ enum { EPI_RNN, EPI_LSTM, EPI_GRU_GATES, EPI_GRU_CAND };
 
 /* One recurrent GEMM of step tl (row tl of the chunk) for this thread's panels:
  * acc = xw + A @ ph (A = h, or r*h for the GRU candidate; skipped when A is the
- * all-zero initial state), then the gate math on the tile. */
+ * all-zero initial state and g->skip_zero_a says that is exact), then the gate
+ * math on the tile. */
 static void recur(blk_plan *bp, const blk_gemm *g, blk_slice s, int64_t tl, const float *A, bool a_zero,
                   int epi, const float *h, const blk_dst *d)
 {
@@ -327,7 +344,7 @@ static void recur(blk_plan *bp, const blk_gemm *g, blk_slice s, int64_t tl, cons
             int64_t b0 = B * i / nt;
             int mr = (int)(B * (i + 1) / nt - b0);
             ts_f32_gemm_6x8__c(mr, g->xw + (tl * B + b0) * ld + q * NR, ld, A + b0 * H, H,
-                               g->ph + q * H * NR, a_zero ? 0 : H, &acc[0][0], NR);
+                               g->ph + q * H * NR, a_zero && g->skip_zero_a ? 0 : H, &acc[0][0], NR);
             switch (epi) {
             case EPI_RNN: epilogue_rnn(bp, acc, mr, b0, q, d); break;
             case EPI_LSTM: epilogue_lstm(bp, acc, mr, b0, q, d); break;
@@ -455,11 +472,14 @@ static int blocked_run(ts_plan *plan, const ts_inputs *in, ts_outputs *out)
     {
         blk_run rs = {bp, slice_of(p->H, omp_get_thread_num(), omp_get_num_threads()), out, 0, true};
         /* the state starts at zero; each thread owns (and clears) its units.  The
-         * first step's GEMM skips h, so no thread reads another's units before
-         * the first barrier. */
+         * first step's GEMM skips h when that is exact, so no thread reads
+         * another's units before the first barrier; otherwise one barrier more. */
         for (int64_t b = 0; b < p->B && rs.s.u1 > rs.s.u0; b++) {
             memset(bp->c + b * p->H + rs.s.u0, 0, (size_t)(rs.s.u1 - rs.s.u0) * 4);
             memset(bp->h[0] + b * p->H + rs.s.u0, 0, (size_t)(rs.s.u1 - rs.s.u0) * 4);
+        }
+        if (!bp->g[0].skip_zero_a) {
+#pragma omp barrier
         }
         run_hoisted(&rs, in->enc, p->E, false);
         int my_rc = 0;

@@ -1,5 +1,6 @@
 #include "harness/check/reference.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,20 +66,23 @@ static void ref_step(ref_state *s, const float *x)
     }
 }
 
-/* Built-in greedy loop in double, recording the argmax margin per row. */
+/* Built-in greedy loop in double, recording the argmax margin per row.  The
+ * argmax is TF's (Eigen's ArgMax reducer): it starts at (index 0, -FLT_MAX) and
+ * takes a logit only if strictly greater, so NaN is skipped, ties keep the
+ * smallest index, and a row with no logit above -FLT_MAX (all NaN or -inf) gives 0. */
 static void ref_argmax_embed(const ts_problem *p, const ts_weights *w, const float *prev,
                              float *next, int32_t *symbols, double *margins)
 {
     const int64_t H = p->H, V = p->V, I = p->I;
     for (int64_t b = 0; b < p->B; b++) {
-        double best = -INFINITY, second = -INFINITY;
+        double best = -FLT_MAX, second = -INFINITY;
         int64_t arg = 0;
         for (int64_t v = 0; v < V; v++) {
             double z = 0;
             for (int64_t k = 0; k < H; k++)
                 z += (double)prev[b * H + k] * w->proj_w[k * V + v];
             z += w->proj_b[v];
-            if (z > best) {
+            if (z > best) { /* NaN: neither branch */
                 second = best, best = z, arg = v;
             } else if (z > second) {
                 second = z;

@@ -4,6 +4,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,8 +32,8 @@ double ts_tie_tolerance(const ts_problem *p, const ts_weights *w, double tol)
     double worst = 0; /* max over columns of sum_k |W_kv| */
     for (int64_t v = 0; v < p->V; v++) {
         double s = 0;
-        for (int64_t k = 0; k < p->H; k++)
-            s += fabs(w->proj_w[k * p->V + v]);
+        for (int64_t k = 0; k < p->H; k++) /* an inf weight makes its logit +-inf (or NaN) */
+            s += isfinite(w->proj_w[k * p->V + v]) ? fabs(w->proj_w[k * p->V + v]) : 0.0; /* whatever the error */
         worst = s > worst ? s : worst;
     }
     /* each of the two logits may move by (per-element error bound 2*tol) * sum|W| */
@@ -41,33 +42,51 @@ double ts_tie_tolerance(const ts_problem *p, const ts_weights *w, double tol)
 
 typedef struct acc {
     double max_abs, max_rel, num, den, worst_ratio;
-    int64_t n, saturated;
+    int64_t n, saturated; /* finite reference values compared; of them saturated or 0 */
+    int64_t nonfinite;    /* NaN/inf reference values matched or missed */
     char worst[96];
 } acc;
 
+/* |got - ref| with TF's non-finite values compared exactly: NaN where the
+ * reference has NaN, or the same infinity, is equal (0); NaN or an infinity on
+ * one side only is an infinite error, so it FAILs. */
+static double elem_error(double g, double r)
+{
+    if (isnan(g) || isnan(r))
+        return isnan(g) && isnan(r) ? 0.0 : INFINITY;
+    if (isinf(g) || isinf(r))
+        return g == r ? 0.0 : INFINITY;
+    return fabs(g - r);
+}
+
+/* got/ref: batch row b of tensor `name` (of decoder step i, or i < 0 for a final state) */
 static void compare_tensor(acc *a, const char *name, const float *got, const float *ref,
-                           int64_t n, int64_t row, int64_t cols, double tol)
+                           int64_t n, int64_t i, int64_t b, double tol)
 {
     for (int64_t k = 0; k < n; k++) {
-        double g = got[k], r = ref[k], d = fabs(g - r);
-        if (isnan(g) || isnan(r))
-            d = INFINITY;
-        double ratio = d / (tol + tol * fabs(r));
+        double g = got[k], r = ref[k], d = elem_error(g, r);
+        /* a matched NaN/inf contributes no error and stays out of the norms and
+         * the saturation count (r*r would make them NaN) */
+        double fr = isfinite(r) ? fabs(r) : 0.0;
+        double ratio = d / (tol + tol * fr);
         a->max_abs = d > a->max_abs ? d : a->max_abs;
-        if (r != 0 && d / fabs(r) > a->max_rel)
-            a->max_rel = d / fabs(r);
+        if (fr != 0 && d / fr > a->max_rel)
+            a->max_rel = d / fr;
         a->num += d * d;
-        a->den += r * r;
-        a->n++;
-        a->saturated += fabs(r) > 0.999 || r == 0;
-        if (ratio > a->worst_ratio || (isnan(ratio) && !isnan(a->worst_ratio))) {
-            a->worst_ratio = isnan(ratio) ? INFINITY : ratio;
-            if (row >= 0)
-                snprintf(a->worst, sizeof a->worst, "%s[%lld][%lld][%lld]", name, (long long)row,
-                         (long long)(k / cols), (long long)(k % cols));
+        a->den += fr * fr;
+        if (isfinite(r)) {
+            a->n++;
+            a->saturated += fr > 0.999 || r == 0;
+        } else {
+            a->nonfinite++;
+        }
+        if (ratio > a->worst_ratio) {
+            a->worst_ratio = ratio;
+            if (i >= 0)
+                snprintf(a->worst, sizeof a->worst, "%s[%lld][%lld][%lld]", name, (long long)i,
+                         (long long)b, (long long)k);
             else
-                snprintf(a->worst, sizeof a->worst, "%s[%lld][%lld]", name,
-                         (long long)(k / cols), (long long)(k % cols));
+                snprintf(a->worst, sizeof a->worst, "%s[%lld][%lld]", name, (long long)b, (long long)k);
         }
     }
 }
@@ -82,6 +101,18 @@ static int64_t first_divergence(const ts_problem *p, const ts_outputs *got,
         if (got->symbols[i * p->B + b] != expect->symbols[i * p->B + b])
             return i;
     return p->D;
+}
+
+/* "; note" after the reason (or the note alone) */
+static void append_note(ts_verdict *v, const char *fmt, ...)
+{
+    size_t used = strlen(v->reason);
+    if (used && used + 2 < sizeof v->reason)
+        used += (size_t)snprintf(v->reason + used, sizeof v->reason - used, "; ");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v->reason + used, sizeof v->reason - used, fmt, ap);
+    va_end(ap);
 }
 
 void ts_compare(const ts_problem *p, const ts_outputs *got, const ts_outputs *expect,
@@ -109,18 +140,18 @@ void ts_compare(const ts_problem *p, const ts_outputs *got, const ts_outputs *ex
         /* outputs of row b up to the divergence; final state only without one */
         for (int64_t i = 0; i < div; i++) {
             compare_tensor(&a, "out", got->out + (i * B + b) * H, expect->out + (i * B + b) * H, H,
-                           i, H, tol);
+                           i, b, tol);
             if (got->states_h && expect->states_h)
                 compare_tensor(&a, "states_h", got->states_h + (i * B + b) * H,
-                               expect->states_h + (i * B + b) * H, H, i, H, tol);
+                               expect->states_h + (i * B + b) * H, H, i, b, tol);
             if (lstm && got->states_c && expect->states_c)
                 compare_tensor(&a, "states_c", got->states_c + (i * B + b) * H,
-                               expect->states_c + (i * B + b) * H, H, i, H, tol);
+                               expect->states_c + (i * B + b) * H, H, i, b, tol);
         }
         if (div == p->D) {
-            compare_tensor(&a, "h", got->h + b * H, expect->h + b * H, H, -1, H, tol);
+            compare_tensor(&a, "h", got->h + b * H, expect->h + b * H, H, -1, b, tol);
             if (lstm)
-                compare_tensor(&a, "c", got->c + b * H, expect->c + b * H, H, -1, H, tol);
+                compare_tensor(&a, "c", got->c + b * H, expect->c + b * H, H, -1, b, tol);
         }
     }
     v->max_abs = a.max_abs;
@@ -142,11 +173,10 @@ void ts_compare(const ts_problem *p, const ts_outputs *got, const ts_outputs *ex
     } else {
         v->status = TS_PASS;
     }
-    if (v->ties && v->status != TS_FAIL) {
-        size_t used = strlen(v->reason);
-        snprintf(v->reason + used, sizeof v->reason - used, "%s%lld greedy row(s) diverged at an honest tie",
-                 used ? "; " : "", (long long)v->ties);
-    }
+    if (a.nonfinite && v->status != TS_FAIL)
+        append_note(v, "%lld NaN/inf value(s) matched the expected exactly", (long long)a.nonfinite);
+    if (v->ties && v->status != TS_FAIL)
+        append_note(v, "%lld greedy row(s) diverged at an honest tie", (long long)v->ties);
 }
 
 int ts_run_variant(const ts_variant *var, const ts_problem *p, const ts_weights *w,

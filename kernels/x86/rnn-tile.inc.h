@@ -14,10 +14,14 @@
 #include "../pack.h"
 #include "../unroll.h"
 
+#include <float.h>
 #include <stdbool.h>
 
 #define NV TS_PANEL_VECS
 #define NW (NV * VF_LANES)
+/* acc_fma names its 4 weight vectors and the epilogues their gate blocks
+ * (LSTM i j f o, GRU r r u u): a panel row must be exactly 4 vectors */
+_Static_assert(TS_PANEL_VECS == 4, "rnn-tile.inc.h is written for 4-vector panel rows");
 #define TS_INLINE static inline __attribute__((always_inline))
 
 typedef vf tile_acc[TS_MR][NV];
@@ -277,24 +281,28 @@ TS_STEP_KERNEL(step_gru_cand, epi_gru_cand)
 
 /* ---- greedy: argmax over one panel of logits ----
  * c [rows x NW] holds one panel's logits (padded columns -inf, from the packed
- * bias).  Per row: if the panel's maximum is strictly greater than best_z[r]
- * (or nothing was chosen yet, best_i[r] < 0), best := (max, col0 + the first
- * column equal to it).  Panels come in column order, so ties keep the smallest
- * index, as ts_loop_argmax_embed does. */
+ * bias).  TF's argmax (Eigen's ArgMax reducer, checked in docs/correctness.md)
+ * starts from (index 0, -FLT_MAX) and takes a value only if strictly greater:
+ * NaN never wins, nor -inf, and a row with nothing above -FLT_MAX gives 0.  The
+ * caller starts best_z[r] at -FLT_MAX, best_i[r] at -1 (nothing taken); per row,
+ * if the panel's maximum is strictly greater than best_z[r], best := (max,
+ * col0 + the first column equal to it).  Panels come in column order, so ties
+ * keep the smallest index.  A padded column (-inf, or NaN from inf*0) can
+ * never be taken, so best_i < V. */
 void TS_KN(argmax)(int64_t rows, const float *c, int64_t col0, float *best_z, int64_t *best_i)
 {
     for (int64_t r = 0; r < rows; r++) {
         const float *cr = c + r * NW;
-        vf m = vf_load(cr);
+        vf m = vf_set1(-FLT_MAX);
 #pragma GCC unroll 4
-        for (int v = 1; v < NV; v++)
-            m = vf_max(m, vf_load(cr + v * VF_LANES));
+        for (int v = 0; v < NV; v++)
+            m = vf_max(vf_load(cr + v * VF_LANES), m); /* m second: a NaN logit is skipped */
         float lane[VF_LANES] __attribute__((aligned(64)));
         vf_store(lane, m);
         float mx = lane[0];
         for (int l = 1; l < VF_LANES; l++)
             mx = lane[l] > mx ? lane[l] : mx;
-        if (best_i[r] >= 0 && !(mx > best_z[r]))
+        if (!(mx > best_z[r]))
             continue;
         for (int j = 0; j < NW; j++)
             if (cr[j] == mx) {

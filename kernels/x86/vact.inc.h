@@ -30,16 +30,27 @@ static inline vf vf_exp_signed(vf x, const float sign)
     return vf_ldexp(y, sign > 0 ? m : vf_sub(vf_zero(), m));
 }
 
-/* x is clamped to where the result is a normal float: no lane is inf or denormal */
-static inline vf vf_exp(vf x)
+/* lo <= x <= hi, NaN passing through: vf_max/vf_min (maxps/minps) return their
+ * second operand when either is NaN, so x goes second.  Same instructions as
+ * vf_min(vf_max(x, lo), hi), which would turn NaN into lo (issue 12). */
+static inline vf vf_clamp_nan(vf x, float lo, float hi)
 {
-    return vf_exp_signed(vf_min(vf_max(x, vf_set1(-87.0f)), vf_set1(88.0f)), 1.0f);
+    return vf_min(vf_set1(hi), vf_max(vf_set1(lo), x));
 }
 
-/* 1 / (1 + exp(-x)); the clamp keeps the denominator finite. */
+/* x is clamped to where the result is a normal float: no lane is inf or
+ * denormal; NaN stays NaN (TF's exp propagates it) */
+static inline vf vf_exp(vf x)
+{
+    return vf_exp_signed(vf_clamp_nan(x, -87.0f, 88.0f), 1.0f);
+}
+
+/* 1 / (1 + exp(-x)); the clamp keeps the denominator finite and lets NaN through.
+ * sigmoid(-inf) is 1.6e-38 where TF and the reference give 0: far inside the
+ * tolerance, and no state can be infinite, so it never meets an inf*0. */
 static inline vf vf_sigmoid(vf x)
 {
-    vf e = vf_exp_signed(vf_min(vf_max(x, vf_set1(-87.0f)), vf_set1(87.0f)), -1.0f);
+    vf e = vf_exp_signed(vf_clamp_nan(x, -87.0f, 87.0f), -1.0f);
     return vf_recip(vf_add(vf_set1(1.0f), e));
 }
 
@@ -57,7 +68,8 @@ static inline vf vf_tanh(vf x)
     p = vf_fmadd(p, z, vf_set1(1.33314422036e-1f));
     p = vf_fmadd(p, z, vf_set1(-3.33332819422e-1f));
     vf small = vf_fmadd(vf_mul(p, z), x, x);
-    vf e = vf_exp_signed(vf_mul(vf_set1(-2.0f), vf_min(ax, vf_set1(20.0f))), 1.0f); /* >= exp(-40) */
+    /* >= exp(-40); ax second so a NaN x makes `large` (the lane chosen) NaN */
+    vf e = vf_exp_signed(vf_mul(vf_set1(-2.0f), vf_min(vf_set1(20.0f), ax)), 1.0f);
     vf one = vf_set1(1.0f);
     vf large = vf_mul(vf_sub(one, e), vf_recip(vf_add(one, e)));
     return vf_blend(vf_lt(ax, vf_set1(0.625f)), vf_copysign(large, x), small);

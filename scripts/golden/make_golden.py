@@ -30,6 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tf_tied  # noqa: E402
 
 FLT_EPSILON = float(np.finfo(np.float32).eps)
+FLT_MAX = float(np.finfo(np.float32).max)
 
 # Greedy cases: every argmax TF takes must win by at least this much (absolute logit
 # difference) and by MARGIN_OVER_TIE times tiedseq's tie tolerance, so that no
@@ -64,6 +65,63 @@ CASES += [
 ]
 
 
+class Poison:
+    """Non-finite values put into a case after it is drawn (docs/correctness.md,
+    "NaN and infinity"): `weights`, `inputs` and `proj` edit in place the cell's
+    weights ({file: array}, loaded back into TF), (enc, dec) and the projection
+    ({proj_w, proj_b, embedding}, each redraw).  `nan`: TF's outputs must hold NaN
+    (else they must be finite); `varied`: whether the symbols must vary."""
+
+    def __init__(self, what, weights=None, inputs=None, proj=None, nan=False, varied=True):
+        self.what, self.weights, self.inputs, self.proj = what, weights, inputs, proj
+        self.nan, self.varied = nan, varied
+
+
+def _set(arr, index, value):
+    arr[index] = value
+
+
+def _all_nan(arr):
+    arr[...] = np.nan
+
+
+def _inf_rows(enc, dec):
+    enc[0, 0, 0] = np.inf   # row 0: every pre-activation +-inf, the gates saturate
+    enc[0, 1, 1] = -np.inf  # row 1: meets the zero weight below, inf*0 = NaN
+
+
+def _nan_columns(x):
+    x["proj_b"][0] = x["proj_b"][-1] = np.nan
+    x["proj_b"][len(x["proj_b"]) // 2] = -np.inf
+
+
+def _inf_columns(x):
+    x["proj_w"][0, 3] = x["proj_w"][0, 5] = np.inf  # logits 3 and 5: +inf (a tie) or -inf, by h[0]'s sign
+
+
+# NaN/inf cases: name -> (descriptor, Poison); every descriptor ends in ":t1"
+POISONED = {
+    "lstm_nan_kernel": ("lstm:b2:i3:h4:e2:d2:teacher:t1", Poison(
+        "kernel[1,2] = NaN (an input row)", weights=lambda w: _set(w["kernel.npy"], (1, 2), np.nan), nan=True)),
+    "gru_nan_recurrent": ("gru:b3:i5:h9:e2:d3:teacher:t1", Poison(
+        "gates_kernel[I+H-1,1] = NaN (a recurrent row: 0*NaN at the zero initial state)",
+        weights=lambda w: _set(w["gates_kernel.npy"], (-1, 1), np.nan), nan=True)),
+    "rnn_nan_input_greedy": ("rnn:b3:i4:h6:e3:d4:greedy:v7:t1", Poison(
+        "encoder_inputs[0,0,0] = NaN: row 0 NaN, its logits all NaN", inputs=lambda e, d: _set(e, (0, 0, 0), np.nan),
+        nan=True)),
+    "gru_nan_proj_greedy": ("gru:b2:i3:h4:e2:d3:greedy:v5:t1", Poison(
+        "proj_w all NaN: every logit NaN", proj=lambda x: _all_nan(x["proj_w"]), varied=False)),
+    "lstm_nan_columns_greedy": ("lstm:b5:i7:h37:e3:d4:greedy:v11:t1", Poison(
+        "proj_b[0] = proj_b[V-1] = NaN, proj_b[V/2] = -inf", proj=_nan_columns)),
+    "lstm_inf_input": ("lstm:b3:i5:h9:e2:d3:teacher:t1", Poison(
+        "encoder_inputs[0,0,0] = +inf (row 0 saturates), [0,1,1] = -inf with kernel[1,0] = 0 (row 1: inf*0)",
+        weights=lambda w: _set(w["kernel.npy"], (1, 0), 0.0), inputs=lambda e, d: _inf_rows(e, d), nan=True)),
+    "rnn_inf_proj_greedy": ("rnn:b3:i4:h6:e3:d5:greedy:v7:t1", Poison(
+        "proj_w[0,3] = proj_w[0,5] = +inf: logits +-inf", proj=_inf_columns)),
+}
+CASES += [(name, desc, False) for name, (desc, _) in POISONED.items()]
+
+
 def case_seed(base, name):
     """Per-case seed: stable when cases are added or reordered."""
     return (base * 1000003 + zlib.crc32(name.encode())) % (2 ** 31)
@@ -76,8 +134,21 @@ def tolerance(p):
 
 
 def tie_tolerance(p, proj_w):
-    """ts_tie_tolerance() of harness/check/verify.c."""
-    return 4.0 * tolerance(p) * float(np.abs(proj_w.astype(np.float64)).sum(axis=0).max())
+    """ts_tie_tolerance() of harness/check/verify.c (non-finite weights left out)."""
+    w = np.abs(proj_w.astype(np.float64))
+    return 4.0 * tolerance(p) * float(np.where(np.isfinite(w), w, 0).sum(axis=0).max())
+
+
+def candidates(logits):
+    """The logits TF's argmax can take (Eigen's ArgMax reducer starts from (0, -FLT_MAX)
+    and takes only a strictly greater value): NaN, -inf and -FLT_MAX become -inf."""
+    z = np.where(np.isnan(logits), -np.inf, logits.astype(np.float64))
+    return np.where(z > -FLT_MAX, z, -np.inf)
+
+
+def tf_argmax(logits):
+    """TF's argmax: the first maximum of the candidates; 0 when there is none."""
+    return np.argmax(candidates(logits), axis=-1)
 
 
 def uniform(rng, lo, hi, shape):
@@ -88,8 +159,12 @@ def min_margin(logits):
     """Smallest top-1 minus top-2 logit over all greedy steps and rows (inf if none)."""
     if logits.size == 0 or logits.shape[-1] < 2:
         return math.inf
-    top = np.sort(logits.astype(np.float64), axis=-1)
-    return float((top[..., -1] - top[..., -2]).min())
+    top = np.sort(candidates(logits), axis=-1)
+    with np.errstate(invalid="ignore"):
+        d = top[..., -1] - top[..., -2]
+    # inf - inf: no second candidate, or a tie of infinities, which every implementation
+    # computes exactly (and so breaks alike, by the smallest index)
+    return float(np.where(np.isnan(d), np.inf, d).min())
 
 
 def varied(symbols):
@@ -103,7 +178,8 @@ def varied(symbols):
 
 def saturated_fraction(res):
     vals = np.concatenate([v.ravel() for k, v in sorted(res.items()) if k not in ("logits", "symbols")])
-    return float(np.mean((np.abs(vals) > 0.999) | (vals == 0)))
+    vals = vals[np.isfinite(vals)]
+    return float(np.mean((np.abs(vals) > 0.999) | (vals == 0))) if vals.size else 0.0
 
 
 def make_case(tf, name, desc, perturb_bias, base_seed):
@@ -112,6 +188,7 @@ def make_case(tf, name, desc, perturb_bias, base_seed):
     if p.descriptor() != desc:
         raise SystemExit(f"{name}: descriptor '{desc}' is not canonical ('{p.descriptor()}')")
     seed = case_seed(base_seed, name)
+    poison = POISONED[name][1] if name in POISONED else Poison("")
     model = tf_tied.build(tf, p, seed)
     with tf_tied.session(tf, model, threads=1) as sess:
         model.init(sess)
@@ -123,9 +200,15 @@ def make_case(tf, name, desc, perturb_bias, base_seed):
                     weights[f] = weights[f] + uniform(rng, -0.5, 0.5, weights[f].shape)
             model.load_weights(sess, weights)
             weights = model.read_weights(sess)  # what TF holds is what we save
+        if poison.weights:
+            poison.weights(weights)
+            model.load_weights(sess, weights)
+            weights = model.read_weights(sess)
         rng = np.random.default_rng([seed, 0])
         enc = uniform(rng, -1, 1, (p.E, p.B, p.I))
         dec = uniform(rng, -1, 1, (p.D, p.B, p.I))
+        if poison.inputs:
+            poison.inputs(enc, dec)
         extra, attempts, margin = {}, 0, math.inf
         while True:
             if p.greedy:
@@ -135,18 +218,20 @@ def make_case(tf, name, desc, perturb_bias, base_seed):
                 extra = {"proj_w": uniform(g, -w, w, (p.H, p.V)),
                          "proj_b": uniform(g, -0.1, 0.1, (p.V,)),
                          "embedding": uniform(g, -1, 1, (p.V, p.I))}
+                if poison.proj:
+                    poison.proj(extra)
             attempts += 1
             res = model.run(sess, enc, dec, **extra)
             if not p.greedy:
                 break
             margin = min_margin(res["logits"])
             need = max(MIN_MARGIN, MARGIN_OVER_TIE * tie_tolerance(p, extra["proj_w"]))
-            if margin > need and varied(res["symbols"]):
+            if margin > need and (varied(res["symbols"]) or not poison.varied):
                 break
             if attempts >= MAX_ATTEMPTS:
                 raise SystemExit(f"{name}: no varied projection with argmax margin > {need:.3g} "
                                  f"in {attempts} tries")
-    check_case(name, p, weights, res)
+    check_case(name, p, weights, res, poison)
     files = {f: w for f, w in weights.items()}
     files.update({f + ".npy": v for f, v in extra.items()})
     files["encoder_inputs.npy"] = enc
@@ -156,14 +241,17 @@ def make_case(tf, name, desc, perturb_bias, base_seed):
     files.update({f"expected/{k}.npy": res[k] for k in outs})
     prov = {"descriptor": desc, "seed": seed, "biases": "perturbed" if perturb_bias else "init",
             "saturated_fraction": round(saturated_fraction(res), 4)}
+    if poison.what:
+        prov["nonfinite"] = poison.what
     if p.greedy:
         # JSON has no infinity: no argmax was taken (D <= 1)
         prov.update(greedy_attempts=attempts, min_margin=float(f"{margin:.6g}") if margin < math.inf else None)
     return files, prov
 
 
-def check_case(name, p, weights, res):
-    """Sanity checks on TF's results: shapes, finiteness, TF's argmax = numpy's, not saturated."""
+def check_case(name, p, weights, res, poison):
+    """Sanity checks on TF's results: shapes, finiteness (NaN only where the case puts
+    it), TF's argmax = tf_argmax's, not saturated."""
     G = {"rnn": 1, "gru": 2, "lstm": 4}[p.cell]
     R = p.I + p.H
     want = {"kernel.npy": (R, G * p.H), "bias.npy": (G * p.H,), "gates_kernel.npy": (R, 2 * p.H),
@@ -172,11 +260,13 @@ def check_case(name, p, weights, res):
         if w.shape != want[f]:
             raise SystemExit(f"{name}: {f} has shape {w.shape}, expected {want[f]}")
     for k, v in res.items():
-        if k != "symbols" and not np.all(np.isfinite(v)):
-            raise SystemExit(f"{name}: TF produced non-finite {k}")
+        if k not in ("symbols", "logits") and np.any(np.isnan(v)) != poison.nan:
+            raise SystemExit(f"{name}: TF's {k} {'lacks' if poison.nan else 'has'} NaN")
+        if k not in ("symbols", "logits") and np.any(np.isinf(v)):
+            raise SystemExit(f"{name}: TF's {k} has inf (a state cannot be infinite)")
     if p.greedy and p.D > 1:
-        if not np.array_equal(res["symbols"][1:], np.argmax(res["logits"], axis=-1)):
-            raise SystemExit(f"{name}: TF's argmax differs from numpy's on its own logits")
+        if not np.array_equal(res["symbols"][1:], tf_argmax(res["logits"])):
+            raise SystemExit(f"{name}: TF's argmax differs from tf_argmax on its own logits")
     frac = saturated_fraction(res)
     if frac >= 0.5:
         raise SystemExit(f"{name}: {frac:.0%} of TF's values are saturated or zero; the case proves little")
