@@ -216,6 +216,18 @@ Run aggregate_of(const Run &rep, const gbench_aggregate &a)
     r.iterations = a.percentage ? 1 : a.n;
     r.real_accumulated_time = a.percentage ? a.value : a.value * static_cast<double>(a.n);
     r.cpu_accumulated_time = r.real_accumulated_time;
+    // the repetition's rate counters were divided by its own time: rescale them
+    // to the aggregate's (a cv has no rates)
+    double rep_s = rep.real_accumulated_time / static_cast<double>(rep.iterations ? rep.iterations : 1);
+    for (auto &kv : r.counters) {
+        benchmark::Counter &c = kv.second;
+        if (a.percentage || !(c.flags & benchmark::Counter::kIsRate) || !(a.value > 0))
+            c.value = a.percentage ? 0 : c.value;
+        else
+            c.value *= (c.flags & benchmark::Counter::kInvert) ? a.value / rep_s : rep_s / a.value;
+    }
+    if (a.percentage)
+        r.counters.clear();
     return r;
 }
 
