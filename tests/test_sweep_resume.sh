@@ -82,7 +82,7 @@ names = set()
 for f in files:
     g = json.load(open(f))
     for b in g["benchmarks"]:
-        if b.get("error_occurred") or b["run_name"].startswith("probe/"):
+        if b.get("error_occurred") or b["run_name"].startswith("probe/") or b.get("aggregate_unit") == "percentage":
             continue
         assert "flops" in b and "steps" in b and "wbytes" in b and b["time_unit"] == "us", b
         names.add(b["run_name"])
