@@ -208,11 +208,21 @@ static void test_core(void)
     ts_bench_cfg cfg = {.seed = 42, .gb_argc = 1, .gb_argv = argv};
     ts_timing_defaults(&cfg.t);
     cfg.t.min_rounds = 6, cfg.t.max_rounds = 8, cfg.t.sample_s = 1e-3, cfg.t.budget_s = 0.01;
-    ts_chunk_result res;
-    CHECK(ts_bench_chunk(pts, 5, &cfg, NULL, &res, &e) == 0);
+    cfg.t.passes = 2;
+    ts_chunk_result res, pass1;
+    CHECK(ts_bench_pass(pts, 5, &cfg, 0, NULL, 0, &pass1, &e) == 0);
+    CHECK(pts[3].status == TS_PT_TODO && pts[3].sampled && pass1.nsamples > 0); /* final after the last pass */
+    CHECK(ts_bench_pass(pts, 5, &cfg, 1, pass1.samples, pass1.nsamples, &res, &e) == 0);
+    size_t ns = pass1.nsamples + res.nsamples;
+    ts_sample *all = malloc(ns * sizeof *all);
+    memcpy(all, pass1.samples, pass1.nsamples * sizeof *all);
+    memcpy(all + pass1.nsamples, res.samples, res.nsamples * sizeof *all);
+    ts_chunk_result_free(&res);
+    CHECK(ts_chunk_finish(pts, 5, all, ns, &cfg, NULL, &res, &e) == 0);
+    res.samples = all, res.nsamples = ns;
     CHECK(pts[0].status == TS_PT_FAIL && pts[0].verdict == TS_FAIL);
     CHECK_MSG(strstr(pts[0].label, "tolerance") != NULL, "%s", pts[0].label);
-    CHECK(perturbed_runs == 1); /* the verification run only: never timed */
+    CHECK(perturbed_runs == 1); /* the verification run of pass 1 only: never timed */
     CHECK(isnan(pts[0].median_s) && pts[0].max_abs > pts[0].tol);
     CHECK(pts[1].status == TS_PT_SKIPPED && !strcmp(pts[1].label, "needs an odd hidden size"));
     CHECK_MSG(pts[2].status == TS_PT_FAIL, "the timed configuration was not verified: %s",
@@ -220,16 +230,22 @@ static void test_core(void)
     for (int k = 3; k < 5; k++) {
         const ts_point *q = &pts[k];
         CHECK(q->status == TS_PT_OK && q->verdict == TS_PASS && q->max_abs <= q->tol);
-        CHECK(q->rounds >= 6 && q->rounds <= 8 && q->iters >= 1);
+        CHECK(q->rounds >= 6 && q->rounds <= 8);
         CHECK(q->min_s > 0 && q->ci_lo_s >= q->min_s && q->ci_lo_s <= q->median_s && q->median_s <= q->ci_hi_s);
         CHECK(q->cal > 0 && q->peak_frac > 0 && q->bw_frac > 0 && q->probe_gflops > 0 && q->probe_gbps > 0);
         CHECK(q->bw_level >= 0 && q->probe_spread >= 0);
     }
     /* the samples: every round of both timed points, and the probes */
     size_t mine = 0, probes = 0;
-    for (size_t k = 0; k < res.nsamples; k++)
+    int64_t first_round_pass2 = -1;
+    for (size_t k = 0; k < res.nsamples; k++) {
         mine += res.samples[k].pt == &pts[3], probes += res.samples[k].pt == NULL;
+        if (k >= pass1.nsamples && first_round_pass2 < 0)
+            first_round_pass2 = res.samples[k].round;
+    }
     CHECK((int64_t)mine == pts[3].rounds && probes >= 2 * (size_t)pts[3].rounds);
+    CHECK(first_round_pass2 >= cfg.t.max_rounds); /* rounds are numbered across passes */
+    ts_chunk_result_free(&pass1);
     /* one pair: naive at 1 thread over naive at 2, paired by round */
     CHECK(res.npairs == 1 && res.pairs[0].a == &pts[3] && res.pairs[0].b == &pts[4]);
     CHECK(res.pairs[0].r.n >= 6 && res.pairs[0].r.median > 0);

@@ -28,7 +28,7 @@ cat > "$work/peak.json" <<'EOF'
  "barrier_ns": {"1": 100, "2": 300}}
 EOF
 AXES=(--cells rnn,gru,lstm --batch 1,2 --hidden 8,16 --enc 2 --dec 2 --variants naive --threads 1)
-GB=(--min-rounds 6 --max-rounds 8 --sample-ms 1 --budget 0.02)
+GB=(--min-rounds 6 --max-rounds 8 --passes 2 --sample-ms 1 --budget 0.02)
 NPTS=12
 sweep() { "$TS" sweep "${AXES[@]}" --peak "$work/peak.json" "${GB[@]}" "$@"; }
 rows() { tail -n +2 "$1/points.csv" | cut -d, -f2,3 | sort; }

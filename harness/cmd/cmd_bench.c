@@ -64,7 +64,7 @@ static int parse_bench(int argc, char **argv, bench_args *b, ts_err *e)
         case 'S': rc = ts_parse_u64("--seed", optarg, &b->seed, e), b->seed_given = true; break;
         case 'h': return 1;
         case 1006: b->filter = optarg; break;
-        case 1001: case 1002: case 1003: case 1004: case 1005: rc = ts_timing_parse(c, optarg, &b->timing, e); break;
+        case 1001: case 1002: case 1003: case 1004: case 1005: case 1007: rc = ts_timing_parse(c, optarg, &b->timing, e); break;
         default:
             rc = ts_fail(e, "unknown or incomplete option '%s' (tiedseq bench --help)", argv[optind - 1]);
         }

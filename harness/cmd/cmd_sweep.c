@@ -223,7 +223,7 @@ static int parse_sweep(int argc, char **argv, sweep_args *s, axes *given, ts_err
         case 'S': rc = ts_parse_u64("--seed", optarg, &s->seed, e), s->seed_given = true; break;
         case 'h': return 1;
         case 1006: s->filter = optarg; break;
-        case 1001: case 1002: case 1003: case 1004: case 1005:
+        case 1001: case 1002: case 1003: case 1004: case 1005: case 1007:
             rc = ts_timing_parse(c, optarg, &s->timing, e), s->timing_given = true;
             break;
         default:

@@ -221,6 +221,8 @@ char *ts_samples_rows(const char *run_id, const ts_chunk_result *r, const char *
     sb_printf(&b, "%s", "");
     for (size_t k = 0; k < r->nsamples; k++) {
         const ts_sample *s = &r->samples[k];
+        if (s->pt && s->pt->status != TS_PT_OK)
+            continue; /* a point that failed in a later pass: nothing of it is recorded */
         sb_printf(&b, "%s,%s%s,%s,%d,%lld,%lld,%lld,%.6g\n", run_id, s->pt ? s->pt->var->name : "probe-",
                   s->pt ? "" : s->probe, s->pt ? s->pt->desc : shape, s->threads, (long long)s->round,
                   (long long)s->position, (long long)s->iters, s->seconds * 1e6);
@@ -392,8 +394,9 @@ int ts_results_resume(const char *dir, const char *run_id, ts_plan_pts *pl, size
 
 void ts_timing_format(const ts_timing_opts *o, char *buf, size_t n)
 {
-    snprintf(buf, n, "min_rounds=%d max_rounds=%d sample_ms=%g budget_s=%g ci_target=%g unstable_spread=%g",
-             o->min_rounds, o->max_rounds, o->sample_s * 1e3, o->budget_s, o->ci_target, o->unstable_spread);
+    snprintf(buf, n, "min_rounds=%d max_rounds=%d sample_ms=%g budget_s=%g ci_target=%g unstable_spread=%g passes=%d",
+             o->min_rounds, o->max_rounds, o->sample_s * 1e3, o->budget_s, o->ci_target, o->unstable_spread,
+             o->passes);
 }
 
 int ts_sweep_def_write(const char *path, const ts_sweep_def *d, const ts_plan_pts *pl, ts_err *e)

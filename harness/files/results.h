@@ -59,7 +59,7 @@ typedef struct ts_sweep_def {
     char timing[512];    /* the engine's options (ts_timing_format) */
     uint64_t seed;
 } ts_sweep_def;
-/* "min_rounds=10 max_rounds=200 sample_ms=10 budget_s=1 ci_target=0.02" */
+/* "min_rounds=10 max_rounds=200 sample_ms=10 budget_s=1 ci_target=0.02 unstable_spread=0.1 passes=3" */
 void ts_timing_format(const ts_timing_opts *o, char *buf, size_t n);
 int ts_sweep_def_write(const char *path, const ts_sweep_def *d, const ts_plan_pts *pl, ts_err *e);
 /* Reads the definition and its points (into an empty plan, grouped). */

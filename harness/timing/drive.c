@@ -46,6 +46,13 @@ int ts_timing_parse(int code, const char *val, ts_timing_opts *t, ts_err *e)
         t->sample_s = d * 1e-3;
         return 0;
     case 1004: return parse_pos_double("--budget", val, &t->budget_s, e);
+    case 1007:
+        if (ts_parse_u64("--passes", val, &u, e))
+            return -1;
+        if (u < 1 || u > 1000)
+            return ts_fail(e, "--passes %s: want 1..1000", val);
+        t->passes = (int)u;
+        return 0;
     case 1005: return parse_pos_double("--ci-target", val, &t->ci_target, e);
     default: return ts_fail(e, "internal: timing option %d", code);
     }
@@ -55,8 +62,9 @@ int ts_timing_parse(int code, const char *val, ts_timing_opts *t, ts_err *e)
 static int timing_scan(const char *s, ts_timing_opts *t, ts_err *e)
 {
     double ms;
-    if (sscanf(s, "min_rounds=%d max_rounds=%d sample_ms=%lf budget_s=%lf ci_target=%lf unstable_spread=%lf",
-               &t->min_rounds, &t->max_rounds, &ms, &t->budget_s, &t->ci_target, &t->unstable_spread) != 6)
+    if (sscanf(s, "min_rounds=%d max_rounds=%d sample_ms=%lf budget_s=%lf ci_target=%lf unstable_spread=%lf passes=%d",
+               &t->min_rounds, &t->max_rounds, &ms, &t->budget_s, &t->ci_target, &t->unstable_spread,
+               &t->passes) != 7)
         return ts_fail(e, "sweep.txt: unreadable timing line '%s'", s);
     t->sample_s = ms * 1e-3;
     return 0;
@@ -94,6 +102,7 @@ typedef struct drive_st {
     ts_csv_out points, samples, pairs;
     bool have_csv, tty, line_open;
     size_t total, done, chunk, nchunks;
+    int pass, passes;
     double t0;
     size_t n_ok, n_fail, n_skipped, n_error, n_unstable, n_left;
 } drive_st;
@@ -132,7 +141,8 @@ static void on_progress(void *user, const ts_point *pt, const char *phase, size_
     if (!s->tty)
         return;
     double el = now_s() - s->t0;
-    double eta = s->done ? el * (double)(s->total - s->done) / (double)s->done : -1;
+    double frac = ((double)s->pass * (double)s->nchunks + (double)s->chunk) / ((double)s->passes * (double)s->nchunks);
+    double eta = frac > 0 ? el * (1 - frac) / frac : -1;
     char e1[32], e2[32], what[160];
     fmt_dur(el, e1, sizeof e1);
     fmt_dur(eta, e2, sizeof e2);
@@ -140,8 +150,8 @@ static void on_progress(void *user, const ts_point *pt, const char *phase, size_
         snprintf(what, sizeof what, "round %zu, %zu sampling", round, active);
     else
         snprintf(what, sizeof what, "verify %s", pt->var->name);
-    fprintf(stderr, "\r\033[K[%zu/%zu] %s %s | %s elapsed, ETA %s", s->chunk + 1, s->nchunks, pt->desc, what,
-            e1, e2);
+    fprintf(stderr, "\r\033[K[pass %d/%d, %zu/%zu] %s %s | %s elapsed, ETA %s", s->pass + 1, s->passes,
+            s->chunk + 1, s->nchunks, pt->desc, what, e1, e2);
     fflush(stderr);
     s->line_open = true;
 }
@@ -175,11 +185,13 @@ static int append_rows(ts_csv_out *c, char *rows, ts_err *e)
     return rc;
 }
 
-/* The chunk's samples and pairs first, then its points: a point row means
+/* The chunk's samples and pairs first (res, after its last pass), then the
+ * rows of its points that are final and not yet recorded: a point row means
  * everything about it is on disk. */
-static int record_chunk(drive_st *s, ts_point *pts, size_t n, const ts_chunk_result *res, ts_err *e)
+static int record_chunk(drive_st *s, ts_point *pts, bool *recorded, size_t n, const ts_chunk_result *res,
+                        ts_err *e)
 {
-    if (s->have_csv && res->nsamples) {
+    if (s->have_csv && res && res->nsamples) {
         char shape[128];
         ts_shape_key(&pts[0].p, shape, sizeof shape);
         if (append_rows(&s->samples, ts_samples_rows(s->run_id, res, shape), e) ||
@@ -188,8 +200,9 @@ static int record_chunk(drive_st *s, ts_point *pts, size_t n, const ts_chunk_res
     }
     for (size_t k = 0; k < n; k++) {
         ts_point *pt = &pts[k];
-        if (pt->status == TS_PT_TODO)
+        if (pt->status == TS_PT_TODO || recorded[k])
             continue;
+        recorded[k] = true;
         char row[4096];
         if (s->have_csv &&
             (ts_csv_format_row(s->run_id, pt, row, sizeof row) < 0 ? ts_fail(e, "points.csv: row too long")
@@ -238,40 +251,97 @@ static int open_csvs(drive_st *s, ts_err *e)
     return 0;
 }
 
+/* A chunk's samples of every pass so far. */
+typedef struct acc {
+    ts_sample *s;
+    size_t n, cap;
+} acc;
+
+static int acc_take(acc *a, ts_chunk_result *r)
+{
+    if (a->n + r->nsamples > a->cap) {
+        size_t cap = a->cap ? a->cap : 256;
+        while (cap < a->n + r->nsamples)
+            cap *= 2;
+        ts_sample *ns = realloc(a->s, cap * sizeof *ns);
+        if (!ns)
+            return -1;
+        a->s = ns, a->cap = cap;
+    }
+    if (r->nsamples)
+        memcpy(a->s + a->n, r->samples, r->nsamples * sizeof *r->samples);
+    a->n += r->nsamples;
+    return 0;
+}
+
+/* One pass of one chunk; after the last pass its statistics and rows. */
+static int chunk_pass(drive_st *s, ts_plan_pts *pl, size_t c, ts_bench_cfg *cfg, acc *a, bool *recorded, ts_err *e)
+{
+    ts_point *pts = pl->pts + pl->chunk_start[c];
+    size_t n = pl->chunk_start[c + 1] - pl->chunk_start[c];
+    ts_chunk_result res;
+    int rc = ts_bench_pass(pts, n, cfg, s->pass, a->s, a->n, &res, e);
+    if (!rc && acc_take(a, &res))
+        rc = ts_fail(e, "out of memory for the samples");
+    ts_chunk_result_free(&res);
+    clear_line(s);
+    if (rc || ts_bench_interrupted())
+        return rc;
+    if (s->pass + 1 < s->passes) /* failures and skips are final at once */
+        return record_chunk(s, pts, recorded, n, NULL, e);
+    char name[160], json[4400];
+    ts_plan_chunk_name(pl, c, name, sizeof name);
+    if (s->dir)
+        json_path_for(s->dir, name, json, sizeof json);
+    rc = ts_chunk_finish(pts, n, a->s, a->n, cfg, s->dir ? json : NULL, &res, e);
+    res.samples = a->s, res.nsamples = a->n; /* every pass's samples (not freed with res) */
+    if (!rc)
+        rc = record_chunk(s, pts, recorded, n, &res, e);
+    res.samples = NULL, res.nsamples = 0;
+    ts_chunk_result_free(&res);
+    return rc;
+}
+
 static int drive(ts_plan_pts *pl, drive_st *s, ts_bench_cfg *cfg, ts_err *e)
 {
     s->tty = isatty(2);
     s->total = pl->n;
     s->done = pl->n - count_todo(pl->pts, pl->n);
     s->nchunks = pl->nchunks;
+    s->passes = cfg->t.passes;
     s->t0 = now_s();
-    if (s->dir && open_csvs(s, e))
+    acc *a = calloc(pl->nchunks + 1, sizeof *a);
+    bool *recorded = calloc(pl->n + 1, sizeof *recorded);
+    if (!a || !recorded) {
+        free(a), free(recorded);
+        return ts_fail(e, "out of memory");
+    }
+    for (size_t k = 0; k < pl->n; k++)
+        recorded[k] = pl->pts[k].status != TS_PT_TODO; /* done before a resume */
+    if (s->dir && open_csvs(s, e)) {
+        free(a), free(recorded);
         return -1;
+    }
     cfg->hooks = (ts_bench_hooks){.progress = on_progress, .before_console = on_console, .user = s};
     int rc = 0;
-    for (size_t c = 0; c < pl->nchunks && !rc && !ts_bench_interrupted(); c++) {
-        ts_point *pts = pl->pts + pl->chunk_start[c];
-        size_t n = pl->chunk_start[c + 1] - pl->chunk_start[c];
-        if (!count_todo(pts, n))
-            continue;
-        s->chunk = c;
-        char name[160], json[4400];
-        ts_plan_chunk_name(pl, c, name, sizeof name);
-        if (s->dir)
-            json_path_for(s->dir, name, json, sizeof json);
-        ts_chunk_result res;
-        rc = ts_bench_chunk(pts, n, cfg, s->dir ? json : NULL, &res, e);
-        clear_line(s);
-        if (!rc)
-            rc = record_chunk(s, pts, n, &res, e);
-        ts_chunk_result_free(&res);
-    }
+    /* every pass over every chunk: each point's rounds come from several moments of the run */
+    for (s->pass = 0; s->pass < s->passes && !rc && !ts_bench_interrupted(); s->pass++)
+        for (size_t c = 0; c < pl->nchunks && !rc && !ts_bench_interrupted(); c++) {
+            size_t c0 = pl->chunk_start[c], n = pl->chunk_start[c + 1] - c0;
+            if (!count_todo(pl->pts + c0, n))
+                continue;
+            s->chunk = c;
+            rc = chunk_pass(s, pl, c, cfg, &a[c], recorded + c0, e);
+        }
     clear_line(s);
     if (s->have_csv) {
         ts_csv_close(&s->points);
         ts_csv_close(&s->samples);
         ts_csv_close(&s->pairs);
     }
+    for (size_t c = 0; c < pl->nchunks; c++)
+        free(a[c].s);
+    free(a), free(recorded);
     s->n_left = count_todo(pl->pts, pl->n);
     return rc;
 }

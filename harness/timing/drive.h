@@ -37,13 +37,15 @@ int ts_run_plan(ts_plan_pts *pl, const ts_run_opts *o);
 #define TS_TIMING_LONGOPTS                                                                            \
     {"min-rounds", required_argument, 0, 1001}, {"max-rounds", required_argument, 0, 1002},           \
         {"sample-ms", required_argument, 0, 1003}, {"budget", required_argument, 0, 1004},            \
-        {"ci-target", required_argument, 0, 1005}, {"filter", required_argument, 0, 1006}
-/* 1001..1005 set t (0, or -1 with e); 1006 (--filter) is the caller's. */
+        {"ci-target", required_argument, 0, 1005}, {"filter", required_argument, 0, 1006},         \
+        {"passes", required_argument, 0, 1007}
+/* 1001..1005 and 1007 set t (0, or -1 with e); 1006 (--filter) is the caller's. */
 int ts_timing_parse(int code, const char *val, ts_timing_opts *t, ts_err *e);
 #define TS_TIMING_USAGE                                                                       \
     "timing (interleaved rounds, see docs/benchmarking.md):\n"                                \
     "  --min-rounds N   (10)   --max-rounds N (200)   --sample-ms MS (10)\n"                   \
     "  --budget S       (1: sampling seconds per point)   --ci-target F (0.02)\n"              \
+    "  --passes P       (3: sweeps over the whole plan, each a share of the rounds)\n"          \
     "  --filter REGEX   only the points whose variant/problem matches (POSIX ERE)\n"
 
 /* Pin OpenMP threads unless the user chose: when OMP_PROC_BIND and OMP_PLACES

@@ -115,12 +115,12 @@ typedef struct gbench_aggregate {
     int64_t n;          /* the rounds it summarises */
     const char *label;  /* "" for none */
 } gbench_aggregate;
-/* Report the stored runs of every member and the aggregates: console (the
- * aggregates only) and GB's JSON at json_path (NULL: none; written through
- * json_path.partial, renamed when complete); then forget the stored runs.
- * 0, or -1 with err. */
-int gbench_chunk_report(const char *json_path, const gbench_aggregate *a, size_t na, char *err,
-                        size_t err_len);
+/* Report the stored runs of the members named in names[0..nn) and the
+ * aggregates: console (the aggregates only) and GB's JSON at json_path (NULL:
+ * none; written through json_path.partial, renamed when complete); then forget
+ * those runs (others, of chunks still in an earlier pass, stay).  0, or -1 with err. */
+int gbench_chunk_report(const char *json_path, const char *const *names, size_t nn, const gbench_aggregate *a,
+                        size_t na, char *err, size_t err_len);
 /* Forget the stored runs without reporting (an interrupted chunk). */
 void gbench_chunk_discard(void);
 

@@ -166,6 +166,50 @@ void set_err(char *err, size_t n, const std::string &msg)
         std::snprintf(err, n, "%s", msg.c_str());
 }
 
+// GB's JSON written to PATH.partial and renamed to PATH only when complete,
+// so a reader never sees half a file.
+class PartialJson {
+  public:
+    // false with err when the partial file cannot be opened
+    bool open(const char *path, char *err, size_t err_len)
+    {
+        path_ = path, partial_ = std::string(path) + ".partial";
+        file_.open(partial_, std::ios::out | std::ios::trunc);
+        if (!file_) {
+            set_err(err, err_len, "cannot write " + partial_ + ": " + std::strerror(errno));
+            return false;
+        }
+        reporter.SetOutputStream(&file_);
+        reporter.SetErrorStream(&std::cerr);
+        return true;
+    }
+    // close and rename; false with err (the partial file removed)
+    bool publish(char *err, size_t err_len)
+    {
+        file_.close();
+        if (!file_) {
+            discard();
+            set_err(err, err_len, "cannot write " + partial_);
+            return false;
+        }
+        if (std::rename(partial_.c_str(), path_.c_str()) != 0) {
+            set_err(err, err_len, "cannot rename " + partial_ + ": " + std::strerror(errno));
+            return false;
+        }
+        return true;
+    }
+    void discard()
+    {
+        file_.close();
+        std::remove(partial_.c_str());
+    }
+    benchmark::JSONReporter reporter;
+
+  private:
+    std::string path_, partial_;
+    std::ofstream file_;
+};
+
 // ---- interleaved rounds ----
 
 // Receives the runs of one round; prints nothing (the chunk is reported once,
@@ -313,49 +357,30 @@ int gbench_run_chunk(int *argc, char **argv, const char *json_path, gbench_row_f
         benchmark::ClearRegisteredBenchmarks();
         return 1;
     }
-    std::string partial = json_path ? std::string(json_path) + ".partial" : std::string();
-    std::ofstream json_file;
-    benchmark::JSONReporter json;
-    if (json_path) {
-        json_file.open(partial, std::ios::out | std::ios::trunc);
-        if (!json_file) {
-            set_err(err, err_len, "cannot write " + partial + ": " + std::strerror(errno));
-            benchmark::ClearRegisteredBenchmarks();
-            return 3;
-        }
-        json.SetOutputStream(&json_file);
-        json.SetErrorStream(&std::cerr);
+    PartialJson json;
+    if (json_path && !json.open(json_path, err, err_len)) {
+        benchmark::ClearRegisteredBenchmarks();
+        return 3;
     }
     auto opts = static_cast<benchmark::ConsoleReporter::OutputOptions>(
         benchmark::ConsoleReporter::OO_Tabular | (isatty(1) ? benchmark::ConsoleReporter::OO_Color : 0));
     ChunkConsole console(opts);
-    Forwarder fwd(&console, json_path ? &json : nullptr, on_row, user);
+    Forwarder fwd(&console, json_path ? &json.reporter : nullptr, on_row, user);
     size_t ran = benchmark::RunSpecifiedBenchmarks(&fwd);
     benchmark::ClearRegisteredBenchmarks();
     std::cout.flush();
     if (!json_path)
         return ran && fwd.context_seen ? 0 : 2;
-    json_file.close();
     if (!ran || !fwd.context_seen) { // nothing matched, or only listed (--benchmark_list_tests)
-        std::remove(partial.c_str());
+        json.discard();
         set_err(err, err_len, "no benchmark ran");
         return 2;
     }
-    if (!json_file) {
-        std::remove(partial.c_str());
-        set_err(err, err_len, "cannot write " + partial);
-        return 3;
-    }
-    if (std::rename(partial.c_str(), json_path) != 0) {
-        set_err(err, err_len, "cannot rename " + partial + ": " + std::strerror(errno));
-        return 3;
-    }
-    return 0;
+    return json.publish(err, err_len) ? 0 : 3;
 }
 
 int gbench_rounds_init(int *argc, char **argv, char *err, size_t err_len)
 {
-    g_chunk.clear();
     return gbench_check_flags(argc, argv, err, err_len);
 }
 
@@ -399,32 +424,32 @@ int gbench_round(gbench_member *m, size_t n, int64_t round_index, char *err, siz
 
 void gbench_chunk_discard(void) { g_chunk.clear(); }
 
-int gbench_chunk_report(const char *json_path, const gbench_aggregate *a, size_t na, char *err, size_t err_len)
+int gbench_chunk_report(const char *json_path, const char *const *names, size_t nn, const gbench_aggregate *a,
+                        size_t na, char *err, size_t err_len)
 {
-    std::string partial = json_path ? std::string(json_path) + ".partial" : std::string();
-    std::ofstream json_file;
-    benchmark::JSONReporter json;
-    if (json_path) {
-        json_file.open(partial, std::ios::out | std::ios::trunc);
-        if (!json_file) {
-            set_err(err, err_len, "cannot write " + partial + ": " + std::strerror(errno));
-            g_chunk.clear();
-            return -1;
-        }
-        json.SetOutputStream(&json_file);
-        json.SetErrorStream(&std::cerr);
+    // this chunk's stored runs, in the order seen; the rest stay for later
+    std::vector<std::pair<std::string, std::vector<Run>>> mine, rest;
+    for (auto &kv : g_chunk) {
+        bool named = false;
+        for (size_t k = 0; k < nn && !named; k++)
+            named = names[k] && kv.first == names[k];
+        (named ? mine : rest).push_back(std::move(kv));
     }
+    g_chunk = std::move(rest);
+    PartialJson json;
+    if (json_path && !json.open(json_path, err, err_len))
+        return -1;
     auto opts = static_cast<benchmark::ConsoleReporter::OutputOptions>(
         benchmark::ConsoleReporter::OO_Tabular | (isatty(1) ? benchmark::ConsoleReporter::OO_Color : 0));
     ChunkConsole console(opts);
     benchmark::BenchmarkReporter::Context ctx;
     ctx.name_field_width = 0; // GB's Context() leaves it unset
-    for (const auto &kv : g_chunk) // room for "<name>/real_time_median"
+    for (const auto &kv : mine) // room for "<name>/real_time_median"
         ctx.name_field_width = std::max(ctx.name_field_width, kv.first.size() + 17);
     console.ReportContext(ctx);
     if (json_path)
-        json.ReportContext(ctx);
-    for (auto &kv : g_chunk) {
+        json.reporter.ReportContext(ctx);
+    for (auto &kv : mine) {
         std::vector<Run> &reps = kv.second;
         if (reps.empty())
             continue;
@@ -435,9 +460,9 @@ int gbench_chunk_report(const char *json_path, const gbench_aggregate *a, size_t
         for (Run &r : reps)
             r.repetitions = static_cast<int64_t>(reps.size());
         if (json_path) {
-            json.ReportRuns(reps);
+            json.reporter.ReportRuns(reps);
             if (!aggs.empty())
-                json.ReportRuns(aggs);
+                json.reporter.ReportRuns(aggs);
         }
         std::vector<Run> shown; // the console: a point's median and interval only
         for (const Run &r : aggs)
@@ -447,22 +472,11 @@ int gbench_chunk_report(const char *json_path, const gbench_aggregate *a, size_t
         if (!shown.empty())
             console.ReportRuns(shown);
     }
-    g_chunk.clear();
     std::cout.flush();
     if (!json_path)
         return 0;
-    json.Finalize();
-    json_file.close();
-    if (!json_file) {
-        std::remove(partial.c_str());
-        set_err(err, err_len, "cannot write " + partial);
-        return -1;
-    }
-    if (std::rename(partial.c_str(), json_path) != 0) {
-        set_err(err, err_len, "cannot rename " + partial + ": " + std::strerror(errno));
-        return -1;
-    }
-    return 0;
+    json.reporter.Finalize();
+    return json.publish(err, err_len) ? 0 : -1;
 }
 
 } // extern "C"

@@ -43,6 +43,7 @@ typedef struct ts_point {
     int bw_level;                /* TS_LEVEL_* of the read probe; -1 = none */
     double probe_spread;         /* (q90 - q10) / median of the FMA probe over the rounds */
     bool unstable;               /* probe_spread above the engine's limit */
+    bool sampled;                /* has samples from a pass; final statistics after the last */
     char label[256];       /* variant detail, or why it failed / was skipped */
 } ts_point;
 

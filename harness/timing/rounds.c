@@ -23,7 +23,7 @@
 void ts_timing_defaults(ts_timing_opts *o)
 {
     *o = (ts_timing_opts){.min_rounds = 10, .max_rounds = 200, .sample_s = 0.01, .budget_s = 1.0,
-                          .ci_target = 0.02, .unstable_spread = 0.10};
+                          .ci_target = 0.02, .unstable_spread = 0.10, .passes = 3};
 }
 
 int ts_timing_check(const ts_timing_opts *o, ts_err *e)
@@ -39,6 +39,8 @@ int ts_timing_check(const ts_timing_opts *o, ts_err *e)
         return ts_fail(e, "--budget %g: want 0..86400 seconds per point", o->budget_s);
     if (!(o->ci_target > 0 && o->ci_target < 1))
         return ts_fail(e, "--ci-target %g: want a fraction in (0, 1)", o->ci_target);
+    if (o->passes < 1 || o->passes > o->min_rounds)
+        return ts_fail(e, "--passes %d: want 1..--min-rounds (%d)", o->passes, o->min_rounds);
     return 0;
 }
 
@@ -152,9 +154,11 @@ typedef struct member {
     double spent_s;        /* sampling time so far (warm-up runs included) */
     bool sampling, failed;
     char why[256];
-    /* per round: seconds per iteration (NAN: not sampled that round) */
+    /* per round of this pass: seconds per iteration (NAN: not sampled) */
     double *t;
-    size_t nt;
+    /* the point's samples of earlier passes, and room for this pass's after them */
+    double *all;
+    size_t nprev;
 } member;
 
 static void member_release(member *m)
@@ -166,8 +170,8 @@ static void member_release(member *m)
         ts_result_free(&m->out);
     else
         ts_probe_free(&m->probe);
-    free(m->t);
-    m->t = NULL;
+    free(m->t), free(m->all);
+    m->t = m->all = NULL;
 }
 
 #define INTERRUPTED_MSG "interrupted"
@@ -337,6 +341,7 @@ static void prepare_member(member *m, vref *c, uint64_t seed, double sample_s)
     timed_label(pt, m->plan);
     m->warm = run_s < WARM_BELOW_S;
     m->iters = run_s > 0 ? (int64_t)fmax(1.0, floor(sample_s / run_s)) : 1;
+    pt->iters = m->iters; /* the last pass's: each pass sizes its samples anew */
     m->sampling = true;
     m->threads = pt->p.threads;
 }
@@ -351,6 +356,7 @@ typedef struct chunk {
     ts_peak levels;
     ts_rng rng;
     size_t rounds;
+    int64_t round0; /* this pass's first round id: rounds are numbered across passes */
 } chunk;
 
 /* Per-round samples: NAN = not sampled in that round. */
@@ -381,7 +387,9 @@ static int add_probe(chunk *c, ts_probe_kind kind, int threads, double rbytes, t
         snprintf(m->probe_name, sizeof m->probe_name, "fma");
     else
         snprintf(m->probe_name, sizeof m->probe_name, "read-%s", ts_peak_level_name(level));
-    snprintf(m->name, sizeof m->name, "probe/%s:t%d", m->probe_name, threads);
+    char shape[128];
+    ts_shape_key(&c->m[0].pt->p, shape, sizeof shape);
+    snprintf(m->name, sizeof m->name, "probe/%s:t%d/%.120s", m->probe_name, threads, shape);
     m->threads = threads;
     m->iters = 1;
     m->t = nan_array((size_t)c->cfg->t.max_rounds);
@@ -411,7 +419,7 @@ static bool probe_needed(const chunk *c, const member *pr)
     return false;
 }
 
-static int push_sample(ts_chunk_result *r, const member *m, int64_t round, int64_t pos)
+static int push_sample(ts_chunk_result *r, const member *m, int64_t round0, int64_t round, int64_t pos)
 {
     if (r->nsamples == r->cap_samples) {
         size_t cap = r->cap_samples ? 2 * r->cap_samples : 256;
@@ -421,22 +429,30 @@ static int push_sample(ts_chunk_result *r, const member *m, int64_t round, int64
         r->samples = ns, r->cap_samples = cap;
     }
     ts_sample *s = &r->samples[r->nsamples++];
-    *s = (ts_sample){.pt = m->pt, .threads = m->threads, .round = round, .position = pos, .iters = m->iters,
-                     .seconds = m->t[round]};
+    *s = (ts_sample){.pt = m->pt, .threads = m->threads, .round = round0 + round, .position = pos,
+                     .iters = m->iters, .seconds = m->t[round], .work = m->pt ? NAN : m->probe.work,
+                     .level = m->pt ? -1 : m->probe.level};
     ts_str_copy(s->probe, sizeof s->probe, m->pt ? "" : m->probe_name);
     return 0;
 }
 
-/* Does the point keep sampling after `rounds` rounds? */
-static bool keeps_sampling(const member *m, size_t rounds, const ts_timing_opts *o)
+/* A pass's share of n over `passes` passes (at least 1). */
+static int share(int n, int passes) { return (n + passes - 1) / passes; }
+
+/* Does the point keep sampling after `rounds` rounds of this pass?  Shares
+ * of the limits per pass; the interval over all its samples so far. */
+static bool keeps_sampling(member *m, size_t rounds, const ts_timing_opts *o)
 {
-    if (m->failed || rounds >= (size_t)o->max_rounds)
+    if (m->failed || rounds >= (size_t)share(o->max_rounds, o->passes))
         return false;
-    ts_summary s;
-    ts_summarize(m->t, rounds, TS_CONF, &s);
-    if (s.n >= (size_t)o->min_rounds && ts_ci_rel_half(&s) <= o->ci_target)
+    memcpy(m->all + m->nprev, m->t, rounds * sizeof *m->t);
+    ts_summary all, mine;
+    ts_summarize(m->all, m->nprev + rounds, TS_CONF, &all);
+    ts_summarize(m->t, rounds, TS_CONF, &mine);
+    if (mine.n >= (size_t)share(o->min_rounds, o->passes) && all.n >= (size_t)o->min_rounds &&
+        ts_ci_rel_half(&all) <= o->ci_target)
         return false;
-    return !(s.n >= MIN_CI_ROUNDS && m->spent_s >= o->budget_s);
+    return !(mine.n >= (size_t)share(MIN_CI_ROUNDS, o->passes) && m->spent_s >= o->budget_s / o->passes);
 }
 
 /* Take one member's result of a round. */
@@ -464,12 +480,12 @@ static int one_round(chunk *c, size_t round, size_t *order, gbench_member *gm, t
         gm[j] = (gbench_member){.name = m->name, .fn = m->pt ? point_fn : probe_fn, .ctx = m, .iters = m->iters};
     }
     char err[512];
-    if (gbench_round(gm, k, (int64_t)round, err, sizeof err))
+    if (gbench_round(gm, k, c->round0 + (int64_t)round, err, sizeof err))
         return ts_fail(e, "%s", err);
     for (size_t j = 0; j < k; j++) {
         member *m = &c->m[order[j]];
         take_result(c, m, &gm[j], round);
-        if (isfinite(m->t[round]) && push_sample(c->res, m, (int64_t)round, (int64_t)j))
+        if (isfinite(m->t[round]) && push_sample(c->res, m, c->round0, (int64_t)round, (int64_t)j))
             return ts_fail(e, "out of memory for the samples");
     }
     for (size_t i = 0; i < c->npoints; i++)
@@ -492,7 +508,7 @@ static int run_rounds(chunk *c, ts_err *e)
     gbench_member *gm = calloc(c->nm + 1, sizeof *gm);
     int rc = !order || !gm ? ts_fail(e, "out of memory") : 0;
     const ts_bench_hooks *h = &c->cfg->hooks;
-    for (size_t r = 0; !rc && r < (size_t)c->cfg->t.max_rounds && !g_interrupted; r++) {
+    for (size_t r = 0; !rc && r < (size_t)share(c->cfg->t.max_rounds, c->cfg->t.passes) && !g_interrupted; r++) {
         size_t active = count_sampling(c);
         if (!active)
             break;
@@ -505,57 +521,105 @@ static int run_rounds(chunk *c, ts_err *e)
     return rc;
 }
 
-/* ---- statistics of a finished chunk ---- */
+/* ---- statistics of a finished chunk, from the samples of all its passes ---- */
 
-/* Per round: the FMA probe's GFLOP/s and the read probe's GB/s at t threads. */
-static void probe_rates(const chunk *c, int threads, size_t r, double *gflops, double *gbps)
+/* The rounds of a chunk's samples: distinct round ids, sorted, and per point
+ * and probe a time per round (NAN: not sampled in that round). */
+typedef struct rounds_view {
+    int64_t *ids;
+    size_t R;
+} rounds_view;
+
+static int cmp_i64(const void *a, const void *b)
 {
-    const member *f = probe_of((chunk *)c, TS_PROBE_FMA, threads);
-    const member *b = probe_of((chunk *)c, TS_PROBE_READ, threads);
-    *gflops = f && r < c->rounds ? f->probe.work / f->t[r] * 1e-9 : NAN;
-    *gbps = b && r < c->rounds ? b->probe.work / b->t[r] * 1e-9 : NAN;
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
 }
 
-static void point_stats(const chunk *c, member *m)
+static int view_make(rounds_view *v, const ts_sample *s, size_t ns)
 {
-    ts_point *pt = m->pt;
+    v->ids = malloc((ns ? ns : 1) * sizeof *v->ids);
+    if (!v->ids)
+        return -1;
+    for (size_t k = 0; k < ns; k++)
+        v->ids[k] = s[k].round;
+    qsort(v->ids, ns, sizeof *v->ids, cmp_i64);
+    v->R = 0;
+    for (size_t k = 0; k < ns; k++)
+        if (!v->R || v->ids[v->R - 1] != v->ids[k])
+            v->ids[v->R++] = v->ids[k];
+    return 0;
+}
+
+static size_t view_index(const rounds_view *v, int64_t id)
+{
+    const int64_t *p = bsearch(&id, v->ids, v->R, sizeof id, cmp_i64);
+    return (size_t)(p - v->ids);
+}
+
+/* Per round: seconds of the point (pt) or of the probe (kind at threads);
+ * the probe's work per call and level in *work, *level. */
+static double *series_of(const rounds_view *v, const ts_sample *s, size_t ns, const ts_point *pt,
+                         const char *probe_prefix, int threads, double *work, int *level)
+{
+    double *t = nan_array(v->R);
+    for (size_t k = 0; t && k < ns; k++) {
+        bool mine = pt ? s[k].pt == pt
+                       : !s[k].pt && s[k].threads == threads && !strncmp(s[k].probe, probe_prefix, strlen(probe_prefix));
+        if (!mine)
+            continue;
+        t[view_index(v, s[k].round)] = s[k].seconds;
+        if (work)
+            *work = s[k].work;
+        if (level)
+            *level = s[k].level;
+    }
+    return t;
+}
+
+static void point_stats(const rounds_view *v, const ts_sample *s, size_t ns, ts_point *pt, double *t,
+                        const ts_timing_opts *o)
+{
     const ts_problem *p = &pt->p;
-    size_t R = c->rounds;
-    double *cal = calloc(R + 1, sizeof *cal), *pf = calloc(R + 1, sizeof *pf);
-    double *bf = calloc(R + 1, sizeof *bf), *g = calloc(R + 1, sizeof *g), *bw = calloc(R + 1, sizeof *bw);
-    if (!cal || !pf || !bf || !g || !bw) {
-        free(cal), free(pf), free(bf), free(g), free(bw);
+    size_t R = v->R;
+    double fw = NAN, bw_work = NAN;
+    int level = -1;
+    double *f = series_of(v, s, ns, NULL, "fma", p->threads, &fw, NULL);
+    double *b = series_of(v, s, ns, NULL, "read-", p->threads, &bw_work, &level);
+    double *cal = nan_array(R), *pf = nan_array(R), *bf = nan_array(R), *g = nan_array(R), *gb = nan_array(R);
+    if (!f || !b || !cal || !pf || !bf || !g || !gb) {
         point_error(pt, "out of memory for the statistics");
-        return;
+    } else {
+        const double flops = ts_flops_total(p), wb = ts_recurrent_bytes(p) * (double)(p->E + p->D);
+        for (size_t r = 0; r < R; r++) {
+            if (!isfinite(t[r]))
+                continue; /* only the rounds this point ran in */
+            g[r] = fw / f[r] * 1e-9, gb[r] = bw_work / b[r] * 1e-9;
+            cal[r] = t[r] * g[r];
+            pf[r] = flops / t[r] * 1e-9 / g[r];
+            bf[r] = wb / t[r] * 1e-9 / gb[r];
+        }
+        ts_summary st, sc, sp, sb, sg, sw;
+        ts_summarize(t, R, TS_CONF, &st);
+        ts_summarize(cal, R, TS_CONF, &sc);
+        ts_summarize(pf, R, TS_CONF, &sp);
+        ts_summarize(bf, R, TS_CONF, &sb);
+        ts_summarize(g, R, TS_CONF, &sg);
+        ts_summarize(gb, R, TS_CONF, &sw);
+        pt->rounds = (int64_t)st.n;
+        pt->median_s = st.median, pt->min_s = st.min, pt->mean_s = st.mean, pt->cv = st.cv;
+        pt->ci_lo_s = st.lo, pt->ci_hi_s = st.hi;
+        pt->cal = sc.median, pt->cal_lo = sc.lo, pt->cal_hi = sc.hi;
+        pt->peak_frac = sp.median, pt->bw_frac = sb.median;
+        pt->probe_gflops = sg.median, pt->probe_gbps = sw.median;
+        pt->bw_level = level;
+        pt->probe_spread = sg.median > 0 ? (sg.q90 - sg.q10) / sg.median : NAN;
+        pt->unstable = pt->probe_spread > o->unstable_spread;
+        pt->status = st.n ? TS_PT_OK : TS_PT_ERROR;
+        if (!st.n)
+            point_error(pt, "no sample succeeded");
     }
-    const double flops = ts_flops_total(p), wb = ts_recurrent_bytes(p) * (double)(p->E + p->D);
-    for (size_t r = 0; r < R; r++) {
-        probe_rates(c, m->threads, r, &g[r], &bw[r]);
-        double t = m->t[r];
-        if (!isfinite(t))
-            g[r] = bw[r] = NAN; /* only the rounds this point ran in */
-        cal[r] = t * g[r];
-        pf[r] = flops / t * 1e-9 / g[r];
-        bf[r] = wb / t * 1e-9 / bw[r];
-    }
-    ts_summary s, sc, sp, sb, sg, sw;
-    ts_summarize(m->t, R, TS_CONF, &s);
-    ts_summarize(cal, R, TS_CONF, &sc);
-    ts_summarize(pf, R, TS_CONF, &sp);
-    ts_summarize(bf, R, TS_CONF, &sb);
-    ts_summarize(g, R, TS_CONF, &sg);
-    ts_summarize(bw, R, TS_CONF, &sw);
-    pt->rounds = (int64_t)s.n, pt->iters = m->iters;
-    pt->median_s = s.median, pt->min_s = s.min, pt->mean_s = s.mean, pt->cv = s.cv;
-    pt->ci_lo_s = s.lo, pt->ci_hi_s = s.hi;
-    pt->cal = sc.median, pt->cal_lo = sc.lo, pt->cal_hi = sc.hi;
-    pt->peak_frac = sp.median, pt->bw_frac = sb.median;
-    pt->probe_gflops = sg.median, pt->probe_gbps = sw.median;
-    const member *b = probe_of((chunk *)c, TS_PROBE_READ, m->threads);
-    pt->bw_level = b ? b->probe.level : -1;
-    pt->probe_spread = sg.median > 0 ? (sg.q90 - sg.q10) / sg.median : NAN;
-    pt->unstable = pt->probe_spread > c->cfg->t.unstable_spread;
-    free(cal), free(pf), free(bf), free(g), free(bw);
+    free(f), free(b), free(cal), free(pf), free(bf), free(g), free(gb);
 }
 
 static bool pair_wanted(const ts_point *a, const ts_point *b)
@@ -564,56 +628,113 @@ static bool pair_wanted(const ts_point *a, const ts_point *b)
            (a->var == b->var && a->p.threads < b->p.threads);
 }
 
-static int make_pairs(chunk *c, ts_err *e)
+/* Paired ratios of every wanted pair of ok points; t[k] the series of pts[k]. */
+static int make_pairs(ts_point *pts, size_t n, double **t, size_t R, ts_chunk_result *r, ts_err *e)
 {
-    ts_chunk_result *r = c->res;
-    size_t n = c->npoints;
     r->pairs = calloc(n * n + 1, sizeof *r->pairs);
     if (!r->pairs)
         return ts_fail(e, "out of memory for the pairs");
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < n; j++) {
-            const member *a = &c->m[i], *b = &c->m[j];
-            if (a->pt->status != TS_PT_OK || b->pt->status != TS_PT_OK || !pair_wanted(a->pt, b->pt))
+            const ts_point *a = &pts[i], *b = &pts[j];
+            if (a->status != TS_PT_OK || b->status != TS_PT_OK || !pair_wanted(a, b) || !t[i] || !t[j])
                 continue;
-            if (a->pt->p.threads == b->pt->p.threads && j < i)
+            if (a->p.threads == b->p.threads && j < i)
                 continue; /* one order per pair of variants */
             ts_pair *p = &r->pairs[r->npairs];
-            p->a = a->pt, p->b = b->pt;
-            ts_paired_ratio(a->t, b->t, c->rounds, TS_CONF, &p->r);
+            p->a = a, p->b = b;
+            ts_paired_ratio(t[i], t[j], R, TS_CONF, &p->r);
             r->npairs += p->r.n > 0;
         }
     return 0;
 }
 
-/* ---- GB's report of the chunk ---- */
-
-static int report_chunk(chunk *c, const char *json_path, ts_err *e)
+/* The GB names of the chunk's probes, from its samples (distinct). */
+static size_t probe_names(const ts_point *pts, const ts_sample *s, size_t ns, char (*names)[200], size_t max)
 {
-    gbench_aggregate *a = calloc(8 * c->nm + 1, sizeof *a);
-    if (!a)
-        return gbench_chunk_discard(), ts_fail(e, "out of memory");
-    size_t na = 0;
-    for (size_t k = 0; k < c->nm; k++) {
-        const member *m = &c->m[k];
-        if (m->pt && m->pt->status != TS_PT_OK)
+    char shape[128];
+    ts_shape_key(&pts[0].p, shape, sizeof shape);
+    size_t k = 0;
+    for (size_t i = 0; i < ns && k < max; i++) {
+        if (s[i].pt)
+            continue;
+        char name[200];
+        snprintf(name, sizeof name, "probe/%s:t%d/%.120s", s[i].probe, s[i].threads, shape);
+        bool seen = false;
+        for (size_t j = 0; j < k && !seen; j++)
+            seen = !strcmp(names[j], name);
+        if (!seen)
+            memcpy(names[k++], name, sizeof name);
+    }
+    return k;
+}
+
+/* GB's report: every sample as a repetition, the engine's aggregates. */
+static int report_chunk(ts_point *pts, size_t n, double **t, size_t R, const ts_sample *smp, size_t ns,
+                        const ts_bench_cfg *cfg, const char *json_path, ts_err *e)
+{
+    const size_t maxp = 2 * (size_t)TS_PEAK_MAX_T;
+    gbench_aggregate *a = calloc(6 * n + 1, sizeof *a);
+    char(*names)[200] = calloc(n + maxp + 1, sizeof *names);
+    const char **list = calloc(n + maxp + 1, sizeof *list);
+    if (!a || !names || !list) {
+        free(a), free(names), free(list);
+        return ts_fail(e, "out of memory");
+    }
+    size_t na = 0, nn = n + probe_names(pts, smp, ns, names + n, maxp);
+    for (size_t k = 0; k < n; k++) {
+        snprintf(names[k], sizeof names[k], "%s/%.150s", pts[k].var->name, pts[k].desc);
+        if (pts[k].status != TS_PT_OK || !t[k])
             continue;
         ts_summary s;
-        ts_summarize(m->t, c->rounds, TS_CONF, &s);
-        const char *label = m->pt ? m->pt->label : "";
-        const struct { const char *stat; double v; int pct; } st[] = {
-            {"median", s.median, 0}, {"ci_lo", s.lo, 0}, {"ci_hi", s.hi, 0}, {"min", s.min, 0},
-            {"mean", s.mean, 0},     {"cv", s.cv, 1}};
+        ts_summarize(t[k], R, TS_CONF, &s);
+        const struct {
+            const char *stat;
+            double v;
+            int pct;
+        } st[] = {{"median", s.median, 0}, {"ci_lo", s.lo, 0}, {"ci_hi", s.hi, 0},
+                  {"min", s.min, 0},       {"mean", s.mean, 0}, {"cv", s.cv, 1}};
         for (size_t j = 0; j < sizeof st / sizeof st[0]; j++)
             if (isfinite(st[j].v))
-                a[na++] = (gbench_aggregate){.name = m->name, .stat = st[j].stat, .value = st[j].v,
-                                             .percentage = st[j].pct, .n = (int64_t)s.n, .label = label};
+                a[na++] = (gbench_aggregate){.name = names[k], .stat = st[j].stat, .value = st[j].v,
+                                             .percentage = st[j].pct, .n = (int64_t)s.n, .label = pts[k].label};
     }
-    if (c->cfg->hooks.before_console)
-        c->cfg->hooks.before_console(c->cfg->hooks.user);
+    for (size_t k = 0; k < nn; k++)
+        list[k] = names[k];
+    if (cfg->hooks.before_console)
+        cfg->hooks.before_console(cfg->hooks.user);
     char err[512];
-    int rc = gbench_chunk_report(json_path, a, na, err, sizeof err) ? ts_fail(e, "%s", err) : 0;
-    free(a);
+    int rc = gbench_chunk_report(json_path, list, nn, a, na, err, sizeof err) ? ts_fail(e, "%s", err) : 0;
+    free(a), free(names), free(list);
+    return rc;
+}
+
+int ts_chunk_finish(ts_point *pts, size_t n, const ts_sample *s, size_t ns, const ts_bench_cfg *cfg,
+                    const char *json_path, ts_chunk_result *res, ts_err *e)
+{
+    memset(res, 0, sizeof *res);
+    rounds_view v = {0};
+    double **t = calloc(n + 1, sizeof *t);
+    int rc = !t || view_make(&v, s, ns) ? ts_fail(e, "out of memory") : 0;
+    for (size_t k = 0; !rc && k < n; k++) {
+        if (pts[k].status != TS_PT_TODO || !pts[k].sampled)
+            continue;
+        t[k] = series_of(&v, s, ns, &pts[k], NULL, 0, NULL, NULL);
+        if (!t[k])
+            rc = ts_fail(e, "out of memory");
+        else
+            point_stats(&v, s, ns, &pts[k], t[k], &cfg->t);
+    }
+    res->rounds = v.R;
+    if (!rc)
+        rc = make_pairs(pts, n, t, v.R, res, e) || report_chunk(pts, n, t, v.R, s, ns, cfg, json_path, e) ? -1 : 0;
+    if (rc) /* nothing timed of this chunk is recorded */
+        for (size_t k = 0; k < n; k++)
+            if (pts[k].sampled && pts[k].status == TS_PT_OK)
+                pts[k].status = TS_PT_TODO;
+    for (size_t k = 0; t && k < n; k++)
+        free(t[k]);
+    free(t), free(v.ids);
     return rc;
 }
 
@@ -638,8 +759,22 @@ static void chunk_levels(chunk *c, int max_threads)
         c->levels.threads_max = max_threads;
 }
 
+/* The point's samples of earlier passes, ahead of room for this pass's. */
+static double *prev_samples(const ts_point *pt, const ts_sample *prev, size_t nprev, size_t room, size_t *n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < nprev; i++)
+        k += prev[i].pt == pt;
+    double *v = malloc((k + room + 1) * sizeof *v);
+    *n = 0;
+    for (size_t i = 0; v && i < nprev; i++)
+        if (prev[i].pt == pt)
+            v[(*n)++] = prev[i].seconds;
+    return v;
+}
+
 /* Verify every TODO point; those that pass become sampling members. */
-static void prepare_points(chunk *c, ts_point *pts, size_t n, vref *ref)
+static void prepare_points(chunk *c, ts_point *pts, size_t n, vref *ref, const ts_sample *prev, size_t nprev)
 {
     const ts_bench_cfg *cfg = c->cfg;
     for (size_t k = 0; k < n && !g_interrupted; k++) {
@@ -653,13 +788,14 @@ static void prepare_points(chunk *c, ts_point *pts, size_t n, vref *ref)
             cfg->hooks.progress(cfg->hooks.user, &pts[k], "verify", 0, 0);
         prepare_member(m, ref, cfg->seed, cfg->t.sample_s);
         m->t = nan_array((size_t)cfg->t.max_rounds);
-        if (!m->t && m->sampling)
+        m->all = prev_samples(m->pt, prev, nprev, (size_t)cfg->t.max_rounds, &m->nprev);
+        if ((!m->t || !m->all) && m->sampling)
             point_error(m->pt, "out of memory"), m->sampling = false;
     }
     c->nm = c->npoints;
 }
 
-/* Points that sampled: ok with statistics, or error; interrupted: TODO. */
+/* Points that sampled in this pass are marked; a failed run is an error. */
 static void finish_points(chunk *c)
 {
     for (size_t k = 0; k < c->npoints; k++) {
@@ -668,23 +804,18 @@ static void finish_points(chunk *c)
             continue;
         if (m->failed)
             point_error(m->pt, m->why);
-        else if (g_interrupted)
-            continue;
-        else {
-            point_stats(c, m);
-            if (m->pt->status == TS_PT_TODO)
-                m->pt->status = m->pt->rounds > 0 ? TS_PT_OK : TS_PT_ERROR;
-            if (m->pt->status == TS_PT_ERROR && !*m->pt->label)
-                point_error(m->pt, "no sample succeeded");
-        }
+        else if (!g_interrupted)
+            for (size_t r = 0; r < c->rounds && !m->pt->sampled; r++)
+                m->pt->sampled = isfinite(m->t[r]);
     }
 }
 
-int ts_bench_chunk(ts_point *pts, size_t n, const ts_bench_cfg *cfg, const char *json_path,
-                   ts_chunk_result *res, ts_err *e)
+int ts_bench_pass(ts_point *pts, size_t n, const ts_bench_cfg *cfg, int pass, const ts_sample *prev,
+                  size_t nprev, ts_chunk_result *res, ts_err *e)
 {
     memset(res, 0, sizeof *res);
-    chunk c = {.cfg = cfg, .res = res, .rng = {cfg->seed ^ 0x5DEECE66Dull}};
+    chunk c = {.cfg = cfg, .res = res, .rng = {cfg->seed ^ 0x5DEECE66Dull ^ (unsigned long long)pass << 40},
+               .round0 = (int64_t)pass * cfg->t.max_rounds};
     c.m = calloc(3 * n + 1, sizeof *c.m); /* points, and two probes per thread count */
     if (!c.m)
         return ts_fail(e, "out of memory");
@@ -696,7 +827,7 @@ int ts_bench_chunk(ts_point *pts, size_t n, const ts_bench_cfg *cfg, const char 
     chunk_levels(&c, max_threads);
     vref ref;
     memset(&ref, 0, sizeof ref);
-    prepare_points(&c, pts, n, &ref);
+    prepare_points(&c, pts, n, &ref, prev, nprev);
     char **argv = calloc((size_t)cfg->gb_argc + 2, sizeof *argv);
     int argc = cfg->gb_argc > 0 ? cfg->gb_argc : 1, rc = argv ? 0 : ts_fail(e, "out of memory");
     for (int k = 0; argv && k < cfg->gb_argc; k++)
@@ -710,14 +841,6 @@ int ts_bench_chunk(ts_point *pts, size_t n, const ts_bench_cfg *cfg, const char 
         rc = add_probes(&c, e) || run_rounds(&c, e) ? -1 : 0;
     if (!rc)
         finish_points(&c);
-    if (!rc && !g_interrupted && c.rounds)
-        rc = make_pairs(&c, e) || report_chunk(&c, json_path, e) ? -1 : 0;
-    else
-        gbench_chunk_discard();
-    if (rc || g_interrupted) /* nothing timed of this chunk is recorded */
-        for (size_t k = 0; k < c.npoints; k++)
-            if (c.m[k].plan && c.m[k].pt->status == TS_PT_OK)
-                c.m[k].pt->status = TS_PT_TODO;
     for (size_t k = 0; k < c.nm; k++)
         member_release(&c.m[k]);
     free(c.m), free(argv);

@@ -11,9 +11,14 @@
  *     each, in a fresh random order.  A sample is `iters` back-to-back runs
  *     (about sample_s long), after one untimed run when a run is short (the
  *     previous member left its own data in the caches).
- *  3. A point stops sampling when, after min_rounds, its median's interval
- *     is within ci_target, or when its budget is spent (never before 6
- *     rounds, the fewest with a 95 % interval), or at max_rounds.
+ *  3. Passes: the whole plan is swept `passes` times; each pass prepares
+ *     every point afresh and gives it a share of the rounds, so a point's
+ *     samples come from several moments of the run and several allocations
+ *     (a machine that is slow for a few seconds, or a buffer placement, is
+ *     then one part of every point's sample, not all of one point's).  A
+ *     point stops sampling in a pass when, after its share of min_rounds, the
+ *     interval of all its samples so far is within ci_target, or its share of
+ *     the budget is spent, or at its share of max_rounds.
  *  4. Statistics (stats.h): per point median, interval, cv over rounds;
  *     calibrated time and fractions of the probes in the same rounds; per
  *     pair of points in the chunk the paired per-round ratio. */
@@ -31,6 +36,7 @@ typedef struct ts_timing_opts {
     double budget_s;            /* sampling time per point (default 1 s) */
     double ci_target;           /* relative half-width of the median's interval (default 0.02) */
     double unstable_spread;     /* FMA probe (q90 - q10) / median above this: unstable (default 0.10) */
+    int passes;                 /* passes over the whole plan, each a share of the rounds (default 3) */
 } ts_timing_opts;
 void ts_timing_defaults(ts_timing_opts *o);
 /* 0, or -1 naming the bad value. */
@@ -49,8 +55,10 @@ typedef struct ts_sample {
     const ts_point *pt; /* NULL for a probe */
     char probe[16];     /* "fma", "read-L2", ... ("" for a point) */
     int threads;
-    int64_t round, position, iters;
+    int64_t round, position, iters; /* round: numbered across passes */
     double seconds;     /* per iteration */
+    double work;        /* a probe's FLOPs or bytes per call (NAN for a point) */
+    int level;          /* a read probe's TS_LEVEL_* (-1 otherwise) */
 } ts_sample;
 
 typedef struct ts_chunk_result {
@@ -83,12 +91,20 @@ typedef struct ts_bench_cfg {
 
 bool ts_bench_available(void); /* built with Google Benchmark */
 
-/* Verify and time the TODO points of pts[0..n) (one shape), writing GB's JSON
- * to json_path (NULL = none).  Every point ends ok/fail/skipped/error, or stays
- * TODO when filtered out or interrupted.  Returns 0, or -1 with e (a bad GB
- * flag, the JSON not writable: then no point of the chunk is ok). */
-int ts_bench_chunk(ts_point *pts, size_t n, const ts_bench_cfg *cfg, const char *json_path,
-                   ts_chunk_result *res, ts_err *e);
+/* One pass (0-based) over one shape: verify and prepare the TODO points of
+ * pts[0..n) afresh (new allocations), and sample them in rounds until each has
+ * its share of the pass (the stopping rule also counts `prev`, the samples of
+ * earlier passes).  The samples go to res; failures, skips and errors are
+ * final at once; a point that sampled is marked `sampled` and stays TODO.
+ * Returns 0, or -1 with e (a bad GB flag). */
+int ts_bench_pass(ts_point *pts, size_t n, const ts_bench_cfg *cfg, int pass, const ts_sample *prev,
+                  size_t nprev, ts_chunk_result *res, ts_err *e);
+/* After the last pass: every sampled point's statistics from all its samples
+ * s[0..ns) (status ok), the paired ratios into res, GB's JSON to json_path
+ * (NULL = none) and table.  Returns 0, or -1 with e (the JSON not writable:
+ * then no point of the chunk is ok). */
+int ts_chunk_finish(ts_point *pts, size_t n, const ts_sample *s, size_t ns, const ts_bench_cfg *cfg,
+                    const char *json_path, ts_chunk_result *res, ts_err *e);
 
 /* Async-signal-safe: the chunk stops after the current sample, its timed
  * points stay TODO. */
