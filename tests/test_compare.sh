@@ -121,6 +121,14 @@ expect_error "no points.csv" "$TS" summary "$work/empty"
 expect_error "no column 'median_us'" "$TS" summary <(echo "variant,problem,status")
 : >"$work/empty.csv"
 expect_error "empty file" "$TS" summary "$work/empty.csv"
+# a (variant, problem) twice, or a problem that is not a descriptor: refused, not merged
+mkdir -p "$work/dup" "$work/badprob"
+{ cat $FX/A/points.csv; sed -n 2p $FX/A/points.csv; } > "$work/dup/points.csv"
+expect_error "is also on line 2" "$TS" compare "$work/dup" $FX/B
+expect_error "is also on line 2" "$TS" summary "$work/dup"
+sed '2s/,rnn:b1:i4:h4:e2:d2:teacher:t1,/,rnn:b1:i4:h4,/' $FX/A/points.csv > "$work/badprob/points.csv"
+expect_error "problem 'rnn:b1:i4:h4' is not a descriptor" "$TS" compare $FX/B "$work/badprob"
+expect_error "is not a descriptor" "$TS" summary "$work/badprob"
 # two runs with nothing in common: a failure (exit 1), not a usage error
 out=$("$TS" compare $FX/A $FX/B --variants onednn-ldigo 2>"$work/err"); rc=$?
 [ $rc -eq 1 ] && grep -q "no point is ok on both sides" "$work/err" && ok || bad "nothing in common -> rc=$rc"

@@ -93,7 +93,7 @@ static int load_pairs(const char *arg, cmp_side *s, ts_err *e)
 static int load_side(const char *arg, cmp_side *s, ts_err *e)
 {
     memset(s, 0, sizeof *s);
-    if (ts_csv_read_points(arg, &s->csv, e) || ts_csv_require(&s->csv, needed, e))
+    if (ts_csv_read_points(arg, &s->csv, e) || ts_csv_require(&s->csv, needed, e) || ts_points_check(&s->csv, e))
         return -1;
     s->pts = calloc(s->csv.nrows ? s->csv.nrows : 1, sizeof *s->pts);
     if (!s->pts)

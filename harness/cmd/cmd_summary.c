@@ -191,7 +191,10 @@ int ts_cmd_summary(int argc, char **argv)
         rc = ts_fail(&e, "want one results folder (tiedseq summary --help)");
     ts_csv csv = {0};
     if (!rc)
-        rc = ts_csv_read_points(argv[optind], &csv, &e) || ts_csv_require(&csv, needed, &e) ? -1 : 0;
+        rc = ts_csv_read_points(argv[optind], &csv, &e) || ts_csv_require(&csv, needed, &e) ||
+                     ts_points_check(&csv, &e)
+                 ? -1
+                 : 0;
     sum_row *rows = rc ? NULL : calloc(csv.nrows + 1, sizeof *rows);
     if (!rc && !rows)
         rc = ts_fail(&e, "out of memory");

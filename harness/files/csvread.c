@@ -251,3 +251,42 @@ int ts_pairs_read_beside(const char *arg, ts_csv *pairs, ts_err *e)
     }
     return 1;
 }
+
+typedef struct row_key {
+    const char *variant, *problem;
+    int line;
+} row_key;
+
+static int cmp_key(const void *a, const void *b)
+{
+    const row_key *x = a, *y = b;
+    int c = strcmp(x->variant, y->variant);
+    return c ? c : strcmp(x->problem, y->problem);
+}
+
+int ts_points_check(const ts_csv *c, ts_err *e)
+{
+    int cv = ts_csv_col(c, "variant"), cp = ts_csv_col(c, "problem");
+    row_key *k = malloc((c->nrows + 1) * sizeof *k);
+    if (!k)
+        return ts_fail(e, "%s: out of memory", c->path);
+    int rc = 0;
+    for (size_t r = 0; r < c->nrows && !rc; r++) {
+        ts_problem p;
+        ts_err pe;
+        k[r] = (row_key){ts_csv_get(c, r, cv), ts_csv_get(c, r, cp), c->lines[r]};
+        if (ts_problem_parse(k[r].problem, &p, &pe))
+            rc = ts_fail(e, "%s:%d: problem '%.80s' is not a descriptor: %.200s", c->path, c->lines[r], k[r].problem,
+                         pe.msg);
+    }
+    if (!rc && c->nrows > 1) {
+        qsort(k, c->nrows, sizeof *k, cmp_key);
+        for (size_t r = 1; r < c->nrows && !rc; r++)
+            if (!cmp_key(&k[r - 1], &k[r]))
+                rc = ts_fail(e, "%s:%d: %s/%s is also on line %d (one row per point; merge by hand)", c->path,
+                             k[r].line > k[r - 1].line ? k[r].line : k[r - 1].line, k[r].variant, k[r].problem,
+                             k[r].line > k[r - 1].line ? k[r - 1].line : k[r].line);
+    }
+    free(k);
+    return rc;
+}

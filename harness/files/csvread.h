@@ -34,6 +34,10 @@ int ts_csv_num(const ts_csv *c, size_t row, int col, double *v, ts_err *e);
  * the CSV itself.  A missing folder or file is one clear error. */
 int ts_csv_read_points(const char *dir_or_file, ts_csv *c, ts_err *e);
 
+/* A points.csv table as compare and summary need it: every row's problem a
+ * valid descriptor, no (variant, problem) twice.  0, or -1 naming the row. */
+int ts_points_check(const ts_csv *c, ts_err *e);
+
 /* The paired ratio time(va at pa) / time(vb at pb) from a pairs.csv table
  * (either order is stored; the other is inverted): true with *r, *lo, *hi. */
 bool ts_pairs_ratio(const ts_csv *pairs, const char *va, const char *pa, const char *vb, const char *pb, double *r,
