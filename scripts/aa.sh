@@ -4,7 +4,8 @@
 # measurement's own: a trustworthy suite flags few points and agrees with
 # itself.  Prints tiedseq compare's table and the A/A figures (also written to
 # OUT/aa.txt):
-#   - points called faster/slower by `tiedseq compare A B` (target <= 5 %)
+#   - points called faster/slower by `tiedseq compare A B` (target <= 5 %), and
+#     by `compare --calibrated`
 #   - points whose calibrated times agree within +-5 % (target >= 90 %), and the
 #     same for plain median times
 #   - variant-vs-variant paired ratios (pairs.csv) that agree within +-3 %
@@ -25,12 +26,15 @@ for run in A B; do
 done
 "$ts" compare "$out/A" "$out/B" | tee "$out/compare.txt"
 "$ts" compare "$out/A" "$out/B" --csv > "$out/compare.csv"
+"$ts" compare "$out/A" "$out/B" --csv --calibrated > "$out/compare-calibrated.csv"
 python3 - "$out" <<'PY' | tee "$out/aa.txt"
 import csv, os, sys
 out = sys.argv[1]
 rows = list(csv.DictReader(open(os.path.join(out, "compare.csv"))))
 n = len(rows)
 flag = sum(r["call"] != "same" for r in rows)
+crows = list(csv.DictReader(open(os.path.join(out, "compare-calibrated.csv"))))
+cflag = sum(r["call"] != "same" for r in crows)
 def pts(run):
     return {(r["variant"], r["problem"]): r for r in csv.DictReader(open(os.path.join(out, run, "points.csv")))
             if r["status"] == "ok"}
@@ -51,6 +55,7 @@ raw_ok, raw_n = within("median_us", 0.05)
 pct = lambda a, b: 100.0 * a / b if b else float("nan")
 print("A/A figures (%s)" % out)
 print("  flagged faster/slower by compare: %d of %d points (%.1f %%; target <= 5 %%)" % (flag, n, pct(flag, n)))
+print("  ... by compare --calibrated:       %d of %d points (%.1f %%)" % (cflag, len(crows), pct(cflag, len(crows))))
 print("  calibrated times within +-5 %%:    %d of %d points (%.1f %%; target >= 90 %%)" % (cal_ok, cal_n, pct(cal_ok, cal_n)))
 print("  plain median times within +-5 %%:  %d of %d points (%.1f %%)" % (raw_ok, raw_n, pct(raw_ok, raw_n)))
 print("  variant/variant ratios within +-3 %%: %d of %d pairs (%.1f %%; target >= 90 %%)" % (agree, len(common), pct(agree, len(common))))

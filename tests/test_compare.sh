@@ -60,15 +60,15 @@ has_part "$out" "B faster on 1, slower on 0, same on 4"
 out=$("$TS" compare $FX/A $FX/B --variants avx2 --csv)
 [ "$(grep -c '^avx2,avx2,' <<<"$out")" -eq 2 ] && [ "$(grep -c '' <<<"$out")" -eq 3 ] && ok || bad "--variants avx2 filter: $out"
 
-# --- runs with intervals: calibrated times, log-space interval ------------------
-# C vs D: avx2 cal 10 [9.5, 10.5] vs 5 [4.9, 5.1] -> 2x, interval exp(ln 2 +- sqrt(h1^2+h2^2))
+# --- runs with intervals: log-space interval of the medians (or calibrated) -------
+# C vs D --calibrated: avx2 cal 10 [9.5, 10.5] vs 5 [4.9, 5.1] -> 2x, interval exp(ln 2 +- sqrt(h1^2+h2^2))
 #   h1 = ln(10.5/9.5)/2 = 0.050041, h2 = ln(5.1/4.9)/2 = 0.020004 -> 0.053891 -> [1.8951, 2.1107]
 #   naive cal 100 [90, 110] vs 102 [95, 110]: the interval holds 1 -> same
-#   (the raw times say 1000 vs 800 us: the machine ran slower in C; --raw calls it)
-out=$("$TS" compare $FX/C $FX/D --csv)
+#   (the plain times say 1000 [950, 1050] vs 800 [780, 820] us: 1.25x, faster)
+out=$("$TS" compare $FX/C $FX/D --csv --calibrated)
 has "$out" "avx2,avx2,lstm:b2:i8:h8:e3:d3:teacher:t1,100,50,2,1.89507,2.11074,calibrated,faster"
 has "$out" "naive,naive,lstm:b2:i8:h8:e3:d3:teacher:t1,1000,800,0.980392,0.865834,1.11011,calibrated,same"
-out=$("$TS" compare $FX/C $FX/D --csv --raw)
+out=$("$TS" compare $FX/C $FX/D --csv)
 has "$out" "naive,naive,lstm:b2:i8:h8:e3:d3:teacher:t1,1000,800,1.25,1.18199,1.32192,time,faster"
 
 # --- two variants of one run, matched by problem -------------------------------

@@ -145,9 +145,31 @@ static void test_compare(void)
     CHECK(ts_call_change(1.2, NAN, NAN, 0.03) == TS_CHANGE_FASTER);  /* no interval: the effect decides */
 }
 
+/* Three passes whose machine states differ: the interval widens to hold every
+ * pass's median; identical passes leave it alone. */
+static void test_widen(void)
+{
+    double v[30];
+    int g[30];
+    for (int k = 0; k < 30; k++)
+        v[k] = (k < 10 ? 1.0 : k < 20 ? 1.2 : 1.1) + 0.001 * (k % 10), g[k] = k / 10;
+    ts_summary s;
+    ts_summarize(v, 30, TS_CONF, &s);
+    double lo = s.lo, hi = s.hi;
+    ts_widen_by_groups(&s, v, g, 30, 3);
+    CHECK_MSG(s.lo <= 1.0045 && s.hi >= 1.2045 && s.lo <= lo && s.hi >= hi, "[%g, %g]", s.lo, s.hi);
+    for (int k = 0; k < 30; k++)
+        v[k] = 1 + 0.001 * (k % 10);
+    ts_summarize(v, 30, TS_CONF, &s);
+    lo = s.lo, hi = s.hi;
+    ts_widen_by_groups(&s, v, g, 30, 3);
+    CHECK(s.lo == lo && s.hi == hi);
+}
+
 int main(void)
 {
     test_ranks();
+    test_widen();
     test_coverage();
     test_paired();
     test_compare();

@@ -13,16 +13,17 @@
 static void compare_usage(FILE *f)
 {
     fprintf(f,
-            "usage: tiedseq compare A B [--variants v1,v2,...] [--raw] [--min-effect F] [--csv]\n"
+            "usage: tiedseq compare A B [--variants v1,v2,...] [--calibrated] [--min-effect F] [--csv]\n"
             "       tiedseq compare DIR --variants A,B [--min-effect F] [--csv]\n\n"
             "A, B, DIR: results folders (or their points.csv).  The first form matches rows by\n"
             "(variant, problem) across two runs (--variants keeps only those variants); the\n"
             "second compares two variants of one run, matched by problem.  Only rows with\n"
             "status ok on both sides are compared.\n\n"
             "  speed-up = A / B, > 1: B is faster\n"
-            "  two runs:  the calibrated times (time x the same-round FMA probe's rate, so a\n"
-            "             machine running slower as a whole divides out; --raw: plain times),\n"
-            "             95%% interval from the two runs' intervals in log space\n"
+            "  two runs:  the median times, 95%% interval from the two runs' intervals in log\n"
+            "             space; --calibrated: the calibrated times instead (time x the\n"
+            "             same-round FMA probe's rate; on the reference VM they agreed less\n"
+            "             between identical runs than plain times, see docs/benchmarking.md)\n"
             "  one run:   the paired per-round ratio from DIR/pairs.csv with its 95%% interval\n"
             "  call:      faster/slower only when the interval excludes 1 and the speed-up is\n"
             "             further than --min-effect from 1 (default 0.03); rows without\n"
@@ -147,7 +148,7 @@ static bool in_list(const char *name, char **list, int n)
 }
 
 typedef struct cmp_opts {
-    bool raw;
+    bool calibrated;
     double min_effect;
     const cmp_side *run; /* one run: its pairs.csv */
 } cmp_opts;
@@ -156,7 +157,7 @@ typedef struct cmp_opts {
 static void ratio_of_runs(cmp_pair *p, const cmp_opts *o)
 {
     const cmp_pt *a = p->a, *b = p->b;
-    bool cal = !o->raw && a->cal > 0 && b->cal > 0;
+    bool cal = o->calibrated && a->cal > 0 && b->cal > 0;
     if (cal) {
         ts_ratio_independent(a->cal, a->cal_lo, a->cal_hi, b->cal, b->cal_lo, b->cal_hi, &p->speedup, &p->lo,
                              &p->hi);
@@ -320,7 +321,7 @@ static int parse_args(int argc, char **argv, char **vars, int *nv, bool *csv, cm
 {
     static const struct option opts[] = {{"variants", required_argument, 0, 'v'},
                                          {"csv", no_argument, 0, 'c'},
-                                         {"raw", no_argument, 0, 'r'},
+                                         {"calibrated", no_argument, 0, 'r'},
                                          {"min-effect", required_argument, 0, 'm'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
@@ -337,7 +338,7 @@ static int parse_args(int argc, char **argv, char **vars, int *nv, bool *csv, cm
                 return -1;
             break;
         case 'c': *csv = true; break;
-        case 'r': o->raw = true; break;
+        case 'r': o->calibrated = true; break;
         case 'm': {
             char *end;
             o->min_effect = strtod(optarg, &end);

@@ -577,6 +577,30 @@ static double *series_of(const rounds_view *v, const ts_sample *s, size_t ns, co
     return t;
 }
 
+/* The pass of each round of the view (round ids are pass * max_rounds + r). */
+static int *pass_of_rounds(const rounds_view *v, const ts_timing_opts *o)
+{
+    int *g = malloc((v->R ? v->R : 1) * sizeof *g);
+    for (size_t r = 0; g && r < v->R; r++)
+        g[r] = (int)(v->ids[r] / o->max_rounds);
+    return g;
+}
+
+/* The paired ratio of two series, its interval widened to every pass's median ratio. */
+static void paired_by_pass(const rounds_view *v, const double *a, const double *b, const ts_timing_opts *o,
+                           ts_summary *s)
+{
+    ts_paired_ratio(a, b, v->R, TS_CONF, s);
+    double *ratio = nan_array(v->R);
+    int *pass = pass_of_rounds(v, o);
+    for (size_t r = 0; ratio && r < v->R; r++)
+        if (a[r] > 0 && b[r] > 0)
+            ratio[r] = a[r] / b[r];
+    if (ratio && pass)
+        ts_widen_by_groups(s, ratio, pass, v->R, o->passes);
+    free(ratio), free(pass);
+}
+
 static void point_stats(const rounds_view *v, const ts_sample *s, size_t ns, ts_point *pt, double *t,
                         const ts_timing_opts *o)
 {
@@ -602,6 +626,12 @@ static void point_stats(const rounds_view *v, const ts_sample *s, size_t ns, ts_
         ts_summary st, sc, sp, sb, sg, sw;
         ts_summarize(t, R, TS_CONF, &st);
         ts_summarize(cal, R, TS_CONF, &sc);
+        int *pass = pass_of_rounds(v, o);
+        if (pass) {
+            ts_widen_by_groups(&st, t, pass, R, o->passes);
+            ts_widen_by_groups(&sc, cal, pass, R, o->passes);
+        }
+        free(pass);
         ts_summarize(pf, R, TS_CONF, &sp);
         ts_summarize(bf, R, TS_CONF, &sb);
         ts_summarize(g, R, TS_CONF, &sg);
@@ -629,7 +659,8 @@ static bool pair_wanted(const ts_point *a, const ts_point *b)
 }
 
 /* Paired ratios of every wanted pair of ok points; t[k] the series of pts[k]. */
-static int make_pairs(ts_point *pts, size_t n, double **t, size_t R, ts_chunk_result *r, ts_err *e)
+static int make_pairs(ts_point *pts, size_t n, double **t, const rounds_view *v, const ts_timing_opts *o,
+                      ts_chunk_result *r, ts_err *e)
 {
     r->pairs = calloc(n * n + 1, sizeof *r->pairs);
     if (!r->pairs)
@@ -643,7 +674,7 @@ static int make_pairs(ts_point *pts, size_t n, double **t, size_t R, ts_chunk_re
                 continue; /* one order per pair of variants */
             ts_pair *p = &r->pairs[r->npairs];
             p->a = a, p->b = b;
-            ts_paired_ratio(t[i], t[j], R, TS_CONF, &p->r);
+            paired_by_pass(v, t[i], t[j], o, &p->r);
             r->npairs += p->r.n > 0;
         }
     return 0;
@@ -727,7 +758,9 @@ int ts_chunk_finish(ts_point *pts, size_t n, const ts_sample *s, size_t ns, cons
     }
     res->rounds = v.R;
     if (!rc)
-        rc = make_pairs(pts, n, t, v.R, res, e) || report_chunk(pts, n, t, v.R, s, ns, cfg, json_path, e) ? -1 : 0;
+        rc = make_pairs(pts, n, t, &v, &cfg->t, res, e) || report_chunk(pts, n, t, v.R, s, ns, cfg, json_path, e)
+                 ? -1
+                 : 0;
     if (rc) /* nothing timed of this chunk is recorded */
         for (size_t k = 0; k < n; k++)
             if (pts[k].sampled && pts[k].status == TS_PT_OK)

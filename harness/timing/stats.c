@@ -112,6 +112,24 @@ void ts_paired_ratio(const double *a, const double *b, size_t n, double conf, ts
     free(tmp);
 }
 
+void ts_widen_by_groups(ts_summary *s, const double *v, const int *group, size_t n, int ngroups)
+{
+    double *tmp = malloc((n ? n : 1) * sizeof *tmp);
+    for (int g = 0; tmp && g < ngroups && isfinite(s->lo); g++) {
+        size_t m = 0;
+        for (size_t k = 0; k < n; k++)
+            if (group[k] == g && isfinite(v[k]))
+                tmp[m++] = v[k];
+        if (m == 0)
+            continue;
+        ts_summary gs;
+        ts_summarize(tmp, m, TS_CONF, &gs);
+        s->lo = fmin(s->lo, gs.median);
+        s->hi = fmax(s->hi, gs.median);
+    }
+    free(tmp);
+}
+
 double ts_ci_rel_half(const ts_summary *s)
 {
     if (!isfinite(s->lo) || !isfinite(s->hi) || !(s->median > 0))

@@ -46,6 +46,12 @@ void ts_summarize(const double *v, size_t n, double conf, ts_summary *s);
 /* Summary of the paired ratios a[k] / b[k] (pairs with a non-finite or
  * non-positive side are ignored). */
 void ts_paired_ratio(const double *a, const double *b, size_t n, double conf, ts_summary *s);
+/* Widen s's interval to hold the median of every group (pass) of the samples:
+ * v[k] belongs to group[k] (0..ngroups-1).  Rounds inside one pass share the
+ * machine's state of those seconds; the spread of the pass medians is the
+ * run's own evidence of drift between them, which the round-level interval
+ * does not see (Kalibera & Jones: variance at the higher level). */
+void ts_widen_by_groups(ts_summary *s, const double *v, const int *group, size_t n, int ngroups);
 /* Relative half-width of the interval: (hi - lo) / (2 median); Inf without one. */
 double ts_ci_rel_half(const ts_summary *s);
 
