@@ -146,6 +146,13 @@ printf 'x,naive,lstm:b2:i1' >> "$work/t/points.csv"
 [ "$(rows "$work/a")" = "$(rows "$work/t")" ] && ok || bad "torn resume: rows differ"
 "$TS" sweep --resume "$work/t" >/dev/null 2>"$work/t2.err" && grep -q "12 of 12" "$work/t2.err" && ok || bad "resume of a finished sweep"
 
+# 3b. GB's JSON of a chunk cannot be written (a directory in the way, as a full
+# disk would): the sweep stops with the error and records no row of that chunk
+mkdir -p "$work/j/gb/rnn-b1-i8-h8-e2-d2-teacher.json.partial"
+sweep --out "$work/j" >/dev/null 2>"$work/j.err"; rc=$?
+[ $rc -eq 2 ] && grep -q "cannot write" "$work/j.err" && ok || { bad "unwritable JSON: rc=$rc"; cat "$work/j.err"; }
+! grep -q ",rnn:b1:i8:h8:e2:d2:teacher:t1,.*,ok," "$work/j/points.csv" && ok || bad "a row whose JSON failed was recorded"
+
 # 4. bad input: one line, exit 2, nothing (more) written
 expect_error() {
   local needle=$1; shift
