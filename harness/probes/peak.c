@@ -58,15 +58,19 @@ static double sys_cache_size(int level)
     return 0;
 }
 
-/* sysconf first (glibc reads cpuid), then sysfs; a guess only when both are silent,
- * and then only to size the working sets (the bandwidths are still measured). */
+/* The smaller of sysconf (glibc reads cpuid) and sysfs (the kernel's view) when
+ * both answer: in a VM they can disagree (an AMD EPYC guest here: glibc 256 MiB
+ * of L3, sysfs the real 32 MiB), and a working set sized on the larger one would
+ * spill to DRAM and call it L3.  A guess only when both are silent, and then only
+ * to size the working sets (the bandwidths are still measured). */
 static void detect_levels(double bytes[TS_LEVELS])
 {
     static const int names[3] = {_SC_LEVEL1_DCACHE_SIZE, _SC_LEVEL2_CACHE_SIZE, _SC_LEVEL3_CACHE_SIZE};
     static const double guess[3] = {32768.0, 1048576.0, 8388608.0};
     for (int l = 0; l < 3; l++) {
         long v = sysconf(names[l]);
-        bytes[l] = v > 0 ? (double)v : sys_cache_size(l + 1);
+        double fs = sys_cache_size(l + 1);
+        bytes[l] = v > 0 && fs > 0 ? fmin((double)v, fs) : v > 0 ? (double)v : fs;
         if (bytes[l] <= 0)
             bytes[l] = guess[l];
     }
