@@ -80,7 +80,7 @@ for r in rows:
     assert r["run_id"] == "tinyrun" and int(r["threads"]) == p.threads and int(r["B"]) == p.B, r
     assert r["label"] and r["label"].split()[0] in ("tf", "torch"), r["label"]
     med, mn = float(r["median_us"]), float(r["min_us"])
-    assert 0 < mn <= med and int(r["reps"]) == 2, r
+    assert 0 < mn <= med and int(r["rounds"]) == 2, r
     rel = lambda a, b: abs(a - b) <= 2e-5 * abs(b)
     assert rel(float(r["gflops_median"]), c.flops_total(p) / med / 1e3), r
     assert rel(float(r["us_per_step"]), med / (p.E + p.D)), r

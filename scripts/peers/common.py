@@ -24,9 +24,11 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-HEADER = ("run_id,variant,problem,cell,B,I,H,E,D,feed,V,threads,status,reps,median_us,min_us,"
-          "mean_us,cv,gflops_median,gflops_best,us_per_step,peak_frac,bw_frac,wgbps,"
-          "max_abs_err,tol,label").split(",")
+HEADER = ("run_id,variant,problem,cell,B,I,H,E,D,feed,V,threads,status,rounds,iters,median_us,ci_lo_us,"
+          "ci_hi_us,min_us,mean_us,cv,gflops_median,gflops_best,us_per_step,cal,cal_lo,cal_hi,peak_frac,"
+          "bw_frac,bw_level,probe_gflops,probe_gbps,probe_spread,unstable,wgbps,max_abs_err,tol,label").split(",")
+# (tiedseq's points.csv contract, harness/files/results.h; a peer fills the timing
+# columns it has: its repetitions are "rounds", no interval, no in-run probe)
 
 GATES = {"rnn": 1, "gru": 3, "lstm": 4}
 MAX_DIM = 1 << 20
@@ -225,7 +227,7 @@ def timing_fields(p, secs, pk):
     fl = flops_total(p)
     per_step = med / steps
     rb = recurrent_bytes(p)
-    f = {"reps": len(secs), "median_us": med * 1e6, "min_us": mn * 1e6, "mean_us": mean * 1e6,
+    f = {"rounds": len(secs), "median_us": med * 1e6, "min_us": mn * 1e6, "mean_us": mean * 1e6,
          "cv": cv, "gflops_median": fl / med / 1e9, "gflops_best": fl / mn / 1e9,
          "us_per_step": per_step * 1e6, "wgbps": rb / per_step / 1e9}
     if pk is not None:
