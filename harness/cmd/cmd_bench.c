@@ -28,51 +28,37 @@ static void bench_usage(FILE *f)
 }
 
 typedef struct bench_args {
-    ts_problem_list probs;
-    const char *variants, *out, *peak;
-    const char *sets[32];
-    size_t nsets;
+    ts_run_args run;
     int64_t threads[1024];
     size_t nthreads;
-    uint64_t seed;
-    bool seed_given;
-    ts_timing_opts timing;
-    const char *filter;
 } bench_args;
 
 /* 0, 1 for --help, -1 with e */
 static int parse_bench(int argc, char **argv, bench_args *b, ts_err *e)
 {
     static const struct option opts[] = {
-        {"problem", required_argument, 0, 'p'}, {"problems", required_argument, 0, 'p'},
-        {"set", required_argument, 0, 's'},     {"variants", required_argument, 0, 'v'},
-        {"variant", required_argument, 0, 'v'}, {"threads", required_argument, 0, 't'},
-        {"out", required_argument, 0, 'o'},     {"peak", required_argument, 0, 'k'},
-        {"seed", required_argument, 0, 'S'},    {"help", no_argument, 0, 'h'},
-        TS_TIMING_LONGOPTS,                     {0, 0, 0, 0}};
+        TS_RUN_LONGOPTS,
+        {"problems", required_argument, 0, 'p'}, {"variant", required_argument, 0, 'v'},
+        {"threads", required_argument, 0, 't'},  {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
     int c, rc = 0;
     optind = 0;
     opterr = 0;
     while (!rc && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'p': rc = ts_plist_parse(&b->probs, optarg, e); break;
-        case 's': rc = ts_plist_add_set(&b->probs, b->sets, &b->nsets, 32, optarg, e); break;
-        case 'v': b->variants = optarg; break;
-        case 't': rc = ts_parse_int_list("--threads", optarg, b->threads, 1024, &b->nthreads, e); break;
-        case 'o': b->out = optarg; break;
-        case 'k': b->peak = optarg; break;
-        case 'S': rc = ts_parse_u64("--seed", optarg, &b->seed, e), b->seed_given = true; break;
-        case 'h': return 1;
-        case 1006: b->filter = optarg; break;
-        case 1001: case 1002: case 1003: case 1004: case 1005: case 1007: rc = ts_timing_parse(c, optarg, &b->timing, e); break;
-        default:
+        int taken = ts_run_option(c, optarg, &b->run, e);
+        if (taken)
+            rc = taken < 0 ? -1 : 0;
+        else if (c == 't')
+            rc = ts_parse_int_list("--threads", optarg, b->threads, 1024, &b->nthreads, e);
+        else if (c == 'h')
+            return 1;
+        else
             rc = ts_fail(e, "unknown or incomplete option '%s' (tiedseq bench --help)", argv[optind - 1]);
-        }
     }
     if (!rc && optind < argc)
         rc = ts_fail(e, "unexpected argument '%s'", argv[optind]);
-    if (!rc && !b->probs.n)
-        rc = ts_plist_add_set(&b->probs, b->sets, &b->nsets, 32, "smoke", e);
+    if (!rc && !b->run.probs.n)
+        rc = ts_plist_add_set(&b->run.probs, b->run.sets, &b->run.nsets, 32, "smoke", e);
     return rc;
 }
 
@@ -83,9 +69,9 @@ static int bench_plan(bench_args *b, ts_plan_pts *pl, ts_err *e)
     int threads[1024];
     for (size_t k = 0; k < b->nthreads; k++)
         threads[k] = b->threads[k] > TS_MAX_THREADS ? TS_MAX_THREADS + 1 : (int)b->threads[k];
-    if (ts_variants_select(b->variants, vars, sizeof vars / sizeof vars[0], &nv, e))
+    if (ts_variants_select(b->run.variants, vars, sizeof vars / sizeof vars[0], &nv, e))
         return -1;
-    return ts_plan_build(pl, &b->probs, threads, b->nthreads, vars, nv, e);
+    return ts_plan_build(pl, &b->run.probs, threads, b->nthreads, vars, nv, e);
 }
 
 int ts_cmd_bench(int argc, char **argv)
@@ -103,8 +89,7 @@ int ts_cmd_bench(int argc, char **argv)
     }
     int n_own, n_gb, code = 0;
     ts_split_gb_args(argc, argv, &n_own, own, &n_gb, gb);
-    b->seed = 42;
-    ts_timing_defaults(&b->timing);
+    ts_run_args_init(&b->run);
     ts_err e = {{0}};
     ts_plan_pts pl = {0};
     int st = parse_bench(n_own, own, b, &e);
@@ -116,14 +101,15 @@ int ts_cmd_bench(int argc, char **argv)
         ts_cli_error("bench", "%s", e.msg);
         code = TS_EXIT_USAGE;
     } else {
-        ts_run_opts o = {.cmd = "bench", .argc = argc, .argv = argv, .out_dir = b->out,
-                         .peak_file = b->peak, .measure_peak = b->out != NULL, .gb_user = gb,
-                         .n_gb_user = n_gb, .filter = b->filter, .timing = b->timing, .seed = b->seed,
-                         .seed_given = b->seed_given, .sets = b->sets, .nsets = b->nsets};
+        const ts_run_args *r = &b->run;
+        ts_run_opts o = {.cmd = "bench", .argc = argc, .argv = argv, .out_dir = r->out,
+                         .peak_file = r->peak, .measure_peak = r->out != NULL, .gb_user = gb,
+                         .n_gb_user = n_gb, .filter = r->filter, .timing = r->timing, .seed = r->seed,
+                         .seed_given = r->seed_given, .sets = r->sets, .nsets = r->nsets};
         code = ts_run_plan(&pl, &o);
     }
     ts_plan_free(&pl);
-    ts_plist_free(&b->probs);
+    ts_plist_free(&b->run.probs);
     free(own), free(gb), free(b);
     return code;
 }

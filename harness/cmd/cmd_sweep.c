@@ -167,16 +167,9 @@ static int axes_expand(const axes *a, ts_problem_list *l, ts_err *e)
 
 typedef struct sweep_args {
     axes a;
+    ts_run_args run;
     bool full, have_threads;
-    const char *variants, *out, *resume, *peak;
-    const char *sets[32];
-    size_t nsets;
-    ts_problem_list probs;
-    uint64_t seed;
-    bool seed_given;
-    ts_timing_opts timing;
-    bool timing_given;
-    const char *filter;
+    const char *resume;
 } sweep_args;
 
 static int int_axis(const char *opt, const char *s, int64_t *v, size_t *n, ts_err *e)
@@ -192,17 +185,19 @@ static int parse_sweep(int argc, char **argv, sweep_args *s, axes *given, ts_err
         {"hidden", required_argument, 0, 'H'}, {"input", required_argument, 0, 'i'},
         {"enc", required_argument, 0, 'E'},    {"dec", required_argument, 0, 'D'},
         {"feed", required_argument, 0, 'f'},   {"vocab", required_argument, 0, 'V'},
-        {"threads", required_argument, 0, 't'}, {"variants", required_argument, 0, 'v'},
-        {"set", required_argument, 0, 's'},    {"problem", required_argument, 0, 'p'},
-        {"full", no_argument, 0, 'F'},         {"out", required_argument, 0, 'o'},
-        {"resume", required_argument, 0, 'r'}, {"peak", required_argument, 0, 'k'},
-        {"seed", required_argument, 0, 'S'},   {"help", no_argument, 0, 'h'},
-        TS_TIMING_LONGOPTS,                    {0, 0, 0, 0}};
+        {"threads", required_argument, 0, 't'}, {"full", no_argument, 0, 'F'},
+        {"resume", required_argument, 0, 'r'}, {"help", no_argument, 0, 'h'},
+        TS_RUN_LONGOPTS,                       {0, 0, 0, 0}};
     int c, rc = 0;
     optind = 0;
     opterr = 0;
     /* given: which axes were named (bit per option letter kept in `any`) */
     while (!rc && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        int taken = ts_run_option(c, optarg, &s->run, e);
+        if (taken) {
+            rc = taken < 0 ? -1 : 0;
+            continue;
+        }
         switch (c) {
         case 'c': rc = parse_cells(optarg, given, e), given->any = true; break;
         case 'b': rc = int_axis("--batch", optarg, given->B, &given->nB, e), given->any = true; break;
@@ -213,26 +208,16 @@ static int parse_sweep(int argc, char **argv, sweep_args *s, axes *given, ts_err
         case 'f': rc = parse_feed(optarg, given, e), given->any = true; break;
         case 'V': rc = int_axis("--vocab", optarg, given->V, &given->nV, e), given->any = true; break;
         case 't': rc = int_axis("--threads", optarg, given->T, &given->nT, e); s->have_threads = true; break;
-        case 'v': s->variants = optarg; break;
-        case 's': rc = ts_plist_add_set(&s->probs, s->sets, &s->nsets, 32, optarg, e); break;
-        case 'p': rc = ts_plist_parse(&s->probs, optarg, e); break;
         case 'F': s->full = true; break;
-        case 'o': s->out = optarg; break;
         case 'r': s->resume = optarg; break;
-        case 'k': s->peak = optarg; break;
-        case 'S': rc = ts_parse_u64("--seed", optarg, &s->seed, e), s->seed_given = true; break;
         case 'h': return 1;
-        case 1006: s->filter = optarg; break;
-        case 1001: case 1002: case 1003: case 1004: case 1005: case 1007:
-            rc = ts_timing_parse(c, optarg, &s->timing, e), s->timing_given = true;
-            break;
         default:
             rc = ts_fail(e, "unknown or incomplete option '%s' (tiedseq sweep --help)", argv[optind - 1]);
         }
     }
     if (!rc && optind < argc)
         rc = ts_fail(e, "unexpected argument '%s'", argv[optind]);
-    if (!rc && s->out && s->resume)
+    if (!rc && s->run.out && s->resume)
         rc = ts_fail(e, "--out and --resume both given: --resume DIR writes into DIR");
     return rc;
 }
@@ -261,25 +246,25 @@ static int sweep_plan(sweep_args *s, const axes *given, ts_plan_pts *pl, ts_err 
     merge_axes(a, given, s->full);
     int rc = 0;
     bool grid = given->any || s->full;
-    if (s->resume && !grid && !s->probs.n && (s->variants || s->have_threads))
+    if (s->resume && !grid && !s->run.probs.n && (s->run.variants || s->have_threads))
         rc = ts_fail(e, "--resume DIR alone runs the recorded sweep; --variants/--threads need the "
                         "sweep's axes or sets too");
     if (grid && !rc)
-        rc = axes_expand(a, &s->probs, e);
-    else if (!rc && !s->probs.n && !s->resume)
-        rc = ts_plist_add_set(&s->probs, s->sets, &s->nsets, 32, "default", e);
+        rc = axes_expand(a, &s->run.probs, e);
+    else if (!rc && !s->run.probs.n && !s->resume)
+        rc = ts_plist_add_set(&s->run.probs, s->run.sets, &s->run.nsets, 32, "default", e);
     const ts_variant *vars[256];
     size_t nv = 0;
     if (!rc)
-        rc = ts_variants_select(s->variants, vars, sizeof vars / sizeof vars[0], &nv, e);
+        rc = ts_variants_select(s->run.variants, vars, sizeof vars / sizeof vars[0], &nv, e);
     int threads[MAXV];
     size_t nt = (grid || s->have_threads) ? a->nT : 0;
     for (size_t k = 0; k < nt; k++)
         threads[k] = a->T[k] > TS_MAX_THREADS ? TS_MAX_THREADS + 1 : (int)a->T[k];
     if (!rc && nt == 0 && grid)
         threads[0] = 1, nt = 1;
-    if (!rc && s->probs.n)
-        rc = ts_plan_build(pl, &s->probs, threads, nt, vars, nv, e);
+    if (!rc && s->run.probs.n)
+        rc = ts_plan_build(pl, &s->run.probs, threads, nt, vars, nv, e);
     free(a);
     return rc;
 }
@@ -299,8 +284,7 @@ int ts_cmd_sweep(int argc, char **argv)
     }
     int n_own, n_gb;
     ts_split_gb_args(argc, argv, &n_own, own, &n_gb, gb);
-    s->seed = 42;
-    ts_timing_defaults(&s->timing);
+    ts_run_args_init(&s->run);
     ts_err e = {{0}};
     ts_plan_pts pl = {0};
     int st = parse_sweep(n_own, own, s, given, &e);
@@ -318,14 +302,14 @@ int ts_cmd_sweep(int argc, char **argv)
         ts_make_run_id(id, sizeof id);
         snprintf(out, sizeof out, "results/%s", id);
         ts_run_opts o = {.cmd = "sweep", .run_id = id, .argc = argc, .argv = argv,
-                         .out_dir = s->out ? s->out : out, .resume_dir = s->resume,
-                         .peak_file = s->peak, .measure_peak = true, .gb_user = gb, .n_gb_user = n_gb,
-                         .filter = s->filter, .timing = s->timing, .timing_given = s->timing_given,
-                         .seed = s->seed, .seed_given = s->seed_given, .sets = s->sets, .nsets = s->nsets};
+                         .out_dir = s->run.out ? s->run.out : out, .resume_dir = s->resume,
+                         .peak_file = s->run.peak, .measure_peak = true, .gb_user = gb, .n_gb_user = n_gb,
+                         .filter = s->run.filter, .timing = s->run.timing, .timing_given = s->run.timing_given,
+                         .seed = s->run.seed, .seed_given = s->run.seed_given, .sets = s->run.sets, .nsets = s->run.nsets};
         code = ts_run_plan(&pl, &o);
     }
     ts_plan_free(&pl);
-    ts_plist_free(&s->probs);
+    ts_plist_free(&s->run.probs);
     free(own), free(gb), free(s), free(given);
     return code;
 }

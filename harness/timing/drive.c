@@ -58,6 +58,30 @@ int ts_timing_parse(int code, const char *val, ts_timing_opts *t, ts_err *e)
     }
 }
 
+void ts_run_args_init(ts_run_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->seed = 42;
+    ts_timing_defaults(&a->timing);
+}
+
+int ts_run_option(int c, const char *val, ts_run_args *a, ts_err *e)
+{
+    switch (c) {
+    case 'p': return ts_plist_parse(&a->probs, val, e) ? -1 : 1;
+    case 's': return ts_plist_add_set(&a->probs, a->sets, &a->nsets, 32, val, e) ? -1 : 1;
+    case 'v': a->variants = val; return 1;
+    case 'o': a->out = val; return 1;
+    case 'k': a->peak = val; return 1;
+    case 'S': a->seed_given = true; return ts_parse_u64("--seed", val, &a->seed, e) ? -1 : 1;
+    case 1006: a->filter = val; return 1;
+    case 1001: case 1002: case 1003: case 1004: case 1005: case 1007:
+        a->timing_given = true;
+        return ts_timing_parse(c, val, &a->timing, e) ? -1 : 1;
+    default: return 0;
+    }
+}
+
 /* The recorded "min_rounds=10 max_rounds=200 ..." back into options. */
 static int timing_scan(const char *s, ts_timing_opts *t, ts_err *e)
 {

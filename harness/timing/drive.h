@@ -48,6 +48,25 @@ int ts_timing_parse(int code, const char *val, ts_timing_opts *t, ts_err *e);
     "  --passes P       (3: sweeps over the whole plan, each a share of the rounds)\n"          \
     "  --filter REGEX   only the points whose variant/problem matches (POSIX ERE)\n"
 
+/* The options bench and sweep share, with one parser. */
+typedef struct ts_run_args {
+    ts_problem_list probs;      /* --problem D, --set NAME */
+    const char *sets[32];
+    size_t nsets;
+    const char *variants, *out, *peak, *filter;
+    uint64_t seed;
+    bool seed_given;
+    ts_timing_opts timing;
+    bool timing_given;
+} ts_run_args;
+#define TS_RUN_LONGOPTS                                                                          \
+    {"problem", required_argument, 0, 'p'}, {"set", required_argument, 0, 's'},                 \
+        {"variants", required_argument, 0, 'v'}, {"out", required_argument, 0, 'o'},            \
+        {"peak", required_argument, 0, 'k'}, {"seed", required_argument, 0, 'S'}, TS_TIMING_LONGOPTS
+void ts_run_args_init(ts_run_args *a); /* seed 42, the default timing */
+/* getopt code c with its value: 1 taken, 0 not a shared option, -1 bad value (e). */
+int ts_run_option(int c, const char *val, ts_run_args *a, ts_err *e);
+
 /* Pin OpenMP threads unless the user chose: when OMP_PROC_BIND and OMP_PLACES
  * are both unset, set them (close, cores) and re-execute this process (libgomp
  * reads them when it loads).  Returns only when nothing was done, or on failure. */
