@@ -210,9 +210,11 @@ static void test_core(void)
     cfg.t.min_rounds = 6, cfg.t.max_rounds = 8, cfg.t.sample_s = 1e-3, cfg.t.budget_s = 0.01;
     cfg.t.passes = 2;
     ts_chunk_result res, pass1;
-    CHECK(ts_bench_pass(pts, 5, &cfg, 0, NULL, 0, &pass1, &e) == 0);
+    ts_chunk_ref *ref = NULL;
+    CHECK(ts_bench_pass(pts, 5, &cfg, 0, NULL, 0, &ref, &pass1, &e) == 0);
     CHECK(pts[3].status == TS_PT_TODO && pts[3].sampled && pass1.nsamples > 0); /* final after the last pass */
-    CHECK(ts_bench_pass(pts, 5, &cfg, 1, pass1.samples, pass1.nsamples, &res, &e) == 0);
+    CHECK(ts_bench_pass(pts, 5, &cfg, 1, pass1.samples, pass1.nsamples, &ref, &res, &e) == 0);
+    ts_chunk_ref_free(ref);
     size_t ns = pass1.nsamples + res.nsamples;
     ts_sample *all = malloc(ns * sizeof *all);
     memcpy(all, pass1.samples, pass1.nsamples * sizeof *all);

@@ -275,10 +275,11 @@ static int open_csvs(drive_st *s, ts_err *e)
     return 0;
 }
 
-/* A chunk's samples of every pass so far. */
+/* A chunk's samples of every pass so far, and its reference. */
 typedef struct acc {
     ts_sample *s;
     size_t n, cap;
+    ts_chunk_ref *ref;
 } acc;
 
 static int acc_take(acc *a, ts_chunk_result *r)
@@ -304,7 +305,7 @@ static int chunk_pass(drive_st *s, ts_plan_pts *pl, size_t c, ts_bench_cfg *cfg,
     ts_point *pts = pl->pts + pl->chunk_start[c];
     size_t n = pl->chunk_start[c + 1] - pl->chunk_start[c];
     ts_chunk_result res;
-    int rc = ts_bench_pass(pts, n, cfg, s->pass, a->s, a->n, &res, e);
+    int rc = ts_bench_pass(pts, n, cfg, s->pass, a->s, a->n, &a->ref, &res, e);
     if (!rc && acc_take(a, &res))
         rc = ts_fail(e, "out of memory for the samples");
     ts_chunk_result_free(&res);
@@ -323,6 +324,8 @@ static int chunk_pass(drive_st *s, ts_plan_pts *pl, size_t c, ts_bench_cfg *cfg,
         rc = record_chunk(s, pts, recorded, n, &res, e);
     res.samples = NULL, res.nsamples = 0;
     ts_chunk_result_free(&res);
+    free(a->s), ts_chunk_ref_free(a->ref); /* the chunk is done: its memory goes */
+    memset(a, 0, sizeof *a);
     return rc;
 }
 
@@ -364,7 +367,7 @@ static int drive(ts_plan_pts *pl, drive_st *s, ts_bench_cfg *cfg, ts_err *e)
         ts_csv_close(&s->pairs);
     }
     for (size_t c = 0; c < pl->nchunks; c++)
-        free(a[c].s);
+        free(a[c].s), ts_chunk_ref_free(a[c].ref);
     free(a), free(recorded);
     s->n_left = count_todo(pl->pts, pl->n);
     return rc;

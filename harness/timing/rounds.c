@@ -93,10 +93,19 @@ static const char *taken_hint(const char *flag)
 #if !TS_HAVE_GBENCH
 
 bool ts_bench_available(void) { return false; }
-int ts_bench_chunk(ts_point *pts, size_t n, const ts_bench_cfg *cfg, const char *json_path,
-                   ts_chunk_result *res, ts_err *e)
+void ts_chunk_ref_free(ts_chunk_ref *r) { (void)r; }
+int ts_bench_pass(ts_point *pts, size_t n, const ts_bench_cfg *cfg, int pass, const ts_sample *prev,
+                  size_t nprev, ts_chunk_ref **ref, ts_chunk_result *res, ts_err *e)
 {
-    (void)pts, (void)n, (void)cfg, (void)json_path, (void)res;
+    (void)pts, (void)n, (void)cfg, (void)pass, (void)prev, (void)nprev, (void)ref;
+    memset(res, 0, sizeof *res);
+    return ts_fail(e, "built without Google Benchmark (apt-get install libbenchmark-dev)");
+}
+int ts_chunk_finish(ts_point *pts, size_t n, const ts_sample *s, size_t ns, const ts_bench_cfg *cfg,
+                    const char *json_path, ts_chunk_result *res, ts_err *e)
+{
+    (void)pts, (void)n, (void)s, (void)ns, (void)cfg, (void)json_path;
+    memset(res, 0, sizeof *res);
     return ts_fail(e, "built without Google Benchmark (apt-get install libbenchmark-dev)");
 }
 int ts_bench_check_flags(int argc, char **argv, ts_err *e)
@@ -225,44 +234,67 @@ static void probe_fn(gbench_state *st, void *vctx)
 
 /* ---- verification of the prepared plan ---- */
 
-typedef struct vref {
-    bool have, failed;
+struct ts_chunk_ref {
+    bool have, failed, have_t; /* reference made / failed; tensors present */
     char why[512];
     ts_tensors t;
     ts_result ref;
     double *margins;
     double tol, tie_tol;
-} vref;
+};
+typedef ts_chunk_ref vref;
 
-static void vref_free(vref *c)
+/* The tensors go between passes (each pass fills them anew from the seed, in
+ * fresh allocations); the reference outputs stay. */
+static void vref_drop_tensors(vref *c)
 {
-    if (c->have && !c->failed) {
-        ts_result_free(&c->ref);
+    if (c->have_t)
         ts_tensors_free(&c->t);
-    }
-    free(c->margins);
-    memset(c, 0, sizeof *c);
+    c->have_t = false;
 }
 
-/* The shape's seeded tensors and reference outputs, made once per chunk. */
-static int vref_get(vref *c, const ts_problem *p, uint64_t seed)
+void ts_chunk_ref_free(ts_chunk_ref *c)
 {
-    if (c->have)
-        return c->failed ? -1 : 0;
-    c->have = c->failed = true;
+    if (!c)
+        return;
+    vref_drop_tensors(c);
+    if (c->have && !c->failed)
+        ts_result_free(&c->ref);
+    free(c->margins);
+    free(c);
+}
+
+static int vref_tensors(vref *c, const ts_problem *p, uint64_t seed)
+{
     ts_err e = {{0}};
+    if (c->have_t)
+        return 0;
     if (ts_tensors_alloc(&c->t, p, &e)) {
         ts_str_copy(c->why, sizeof c->why, e.msg);
         return -1;
     }
     ts_tensors_fill(&c->t, seed);
+    c->have_t = true;
+    return 0;
+}
+
+/* The shape's seeded tensors, and its reference outputs (made once per chunk). */
+static int vref_get(vref *c, const ts_problem *p, uint64_t seed)
+{
+    if (c->have && c->failed)
+        return -1;
+    if (vref_tensors(c, p, seed))
+        return -1;
+    if (c->have)
+        return 0;
+    c->have = c->failed = true;
+    ts_err e = {{0}};
     memset(&c->ref, 0, sizeof c->ref);
     c->margins = calloc((size_t)(p->D * p->B) + 1, sizeof *c->margins);
     if (!c->margins || ts_result_alloc(&c->ref, p, true, &e) ||
         ts_reference_run(p, &c->t.w, &c->t.in, &c->ref.o, c->margins, &e)) {
         snprintf(c->why, sizeof c->why, "reference: %.480s", c->margins ? e.msg : "out of memory");
         ts_result_free(&c->ref);
-        ts_tensors_free(&c->t);
         return -1;
     }
     c->tol = ts_tolerance(p);
@@ -844,7 +876,7 @@ static void finish_points(chunk *c)
 }
 
 int ts_bench_pass(ts_point *pts, size_t n, const ts_bench_cfg *cfg, int pass, const ts_sample *prev,
-                  size_t nprev, ts_chunk_result *res, ts_err *e)
+                  size_t nprev, ts_chunk_ref **cache, ts_chunk_result *res, ts_err *e)
 {
     memset(res, 0, sizeof *res);
     chunk c = {.cfg = cfg, .res = res, .rng = {cfg->seed ^ 0x5DEECE66Dull ^ (unsigned long long)pass << 40},
@@ -858,9 +890,12 @@ int ts_bench_pass(ts_point *pts, size_t n, const ts_bench_cfg *cfg, int pass, co
         c.rng.s = c.rng.s * 31 + (unsigned char)pts[k].desc[0]; /* each chunk its own orders */
     }
     chunk_levels(&c, max_threads);
-    vref ref;
-    memset(&ref, 0, sizeof ref);
-    prepare_points(&c, pts, n, &ref, prev, nprev);
+    if (!*cache && !(*cache = calloc(1, sizeof **cache))) {
+        free(c.m);
+        return ts_fail(e, "out of memory");
+    }
+    vref *ref = *cache;
+    prepare_points(&c, pts, n, ref, prev, nprev);
     char **argv = calloc((size_t)cfg->gb_argc + 2, sizeof *argv);
     int argc = cfg->gb_argc > 0 ? cfg->gb_argc : 1, rc = argv ? 0 : ts_fail(e, "out of memory");
     for (int k = 0; argv && k < cfg->gb_argc; k++)
@@ -877,7 +912,7 @@ int ts_bench_pass(ts_point *pts, size_t n, const ts_bench_cfg *cfg, int pass, co
     for (size_t k = 0; k < c.nm; k++)
         member_release(&c.m[k]);
     free(c.m), free(argv);
-    vref_free(&ref);
+    vref_drop_tensors(ref);
     return rc;
 }
 

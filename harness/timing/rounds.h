@@ -91,6 +91,12 @@ typedef struct ts_bench_cfg {
 
 bool ts_bench_available(void); /* built with Google Benchmark */
 
+/* A chunk's seeded reference outputs (and, during a pass, its tensors), made
+ * in its first pass and kept for the next: the reference costs more than any
+ * variant.  NULL before the first pass; free with ts_chunk_ref_free. */
+typedef struct ts_chunk_ref ts_chunk_ref;
+void ts_chunk_ref_free(ts_chunk_ref *r);
+
 /* One pass (0-based) over one shape: verify and prepare the TODO points of
  * pts[0..n) afresh (new allocations), and sample them in rounds until each has
  * its share of the pass (the stopping rule also counts `prev`, the samples of
@@ -98,7 +104,7 @@ bool ts_bench_available(void); /* built with Google Benchmark */
  * final at once; a point that sampled is marked `sampled` and stays TODO.
  * Returns 0, or -1 with e (a bad GB flag). */
 int ts_bench_pass(ts_point *pts, size_t n, const ts_bench_cfg *cfg, int pass, const ts_sample *prev,
-                  size_t nprev, ts_chunk_result *res, ts_err *e);
+                  size_t nprev, ts_chunk_ref **ref, ts_chunk_result *res, ts_err *e);
 /* After the last pass: every sampled point's statistics from all its samples
  * s[0..ns) (status ok), the paired ratios into res, GB's JSON to json_path
  * (NULL = none) and table.  Returns 0, or -1 with e (the JSON not writable:
