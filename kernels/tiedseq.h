@@ -1,7 +1,7 @@
 /* tiedseq: TensorFlow 1.x tied_rnn_seq2seq (one cell, one set of weights shared by
  * an encoder and a decoder RNN) in C.  Public model header: problem descriptor,
  * weights in TF layout, inputs, outputs, loop function, errors.
- * The exact math is in shared/reference/TF-SEMANTICS.md. */
+ * The exact math, in TF's op order, is harness/check/reference.c (docs/correctness.md). */
 #ifndef TIEDSEQ_H
 #define TIEDSEQ_H
 

@@ -1,6 +1,6 @@
 /* onednn, onednn-ldigo: the tied seq2seq through oneDNN's RNN primitives (v2 C
  * API, Debian's 2.6), the independent second implementation of DESIGN.md §6.
- * Mapping (shared/reference/TF-SEMANTICS.md, "Mapping to oneDNN"): RNN = vanilla
+ * Mapping (docs/onednn.md, "Mapping"): RNN = vanilla
  * RNN with tanh; LSTM gates i,f,c~,o from TF blocks 0,2,1,3 with forget_bias
  * folded into the f bias; GRU = oneDNN's vanilla (not linear-before-reset) GRU,
  * gates u,r,o from TF's gates columns [H,2H), [0,H) and the candidate kernel.
