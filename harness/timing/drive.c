@@ -125,7 +125,7 @@ typedef struct drive_st {
     const char *dir, *run_id;
     ts_csv_out points, samples, pairs;
     bool have_csv, tty, line_open;
-    size_t total, done, chunk, nchunks;
+    size_t total, done, chunk, nchunks, steps_done; /* steps: chunk-passes */
     int pass, passes;
     double t0;
     size_t n_ok, n_fail, n_skipped, n_error, n_unstable, n_left;
@@ -165,7 +165,7 @@ static void on_progress(void *user, const ts_point *pt, const char *phase, size_
     if (!s->tty)
         return;
     double el = now_s() - s->t0;
-    double frac = ((double)s->pass * (double)s->nchunks + (double)s->chunk) / ((double)s->passes * (double)s->nchunks);
+    double frac = (double)s->steps_done / ((double)s->passes * (double)s->nchunks);
     double eta = frac > 0 ? el * (1 - frac) / frac : -1;
     char e1[32], e2[32], what[160];
     fmt_dur(el, e1, sizeof e1);
@@ -329,6 +329,18 @@ static int chunk_pass(drive_st *s, ts_plan_pts *pl, size_t c, ts_bench_cfg *cfg,
     return rc;
 }
 
+/* Chunks [b0, end) hold about BATCH_POINTS points to do (at least one chunk). */
+#define BATCH_POINTS 200
+static size_t batch_end(const ts_plan_pts *pl, size_t b0)
+{
+    size_t c = b0, todo = 0;
+    while (c < pl->nchunks && (c == b0 || todo < BATCH_POINTS)) {
+        todo += count_todo(pl->pts + pl->chunk_start[c], pl->chunk_start[c + 1] - pl->chunk_start[c]);
+        c++;
+    }
+    return c;
+}
+
 static int drive(ts_plan_pts *pl, drive_st *s, ts_bench_cfg *cfg, ts_err *e)
 {
     s->tty = isatty(2);
@@ -351,15 +363,21 @@ static int drive(ts_plan_pts *pl, drive_st *s, ts_bench_cfg *cfg, ts_err *e)
     }
     cfg->hooks = (ts_bench_hooks){.progress = on_progress, .before_console = on_console, .user = s};
     int rc = 0;
-    /* every pass over every chunk: each point's rounds come from several moments of the run */
-    for (s->pass = 0; s->pass < s->passes && !rc && !ts_bench_interrupted(); s->pass++)
-        for (size_t c = 0; c < pl->nchunks && !rc && !ts_bench_interrupted(); c++) {
-            size_t c0 = pl->chunk_start[c], n = pl->chunk_start[c + 1] - c0;
-            if (!count_todo(pl->pts + c0, n))
-                continue;
-            s->chunk = c;
-            rc = chunk_pass(s, pl, c, cfg, &a[c], recorded + c0, e);
-        }
+    /* every pass over every chunk of a batch: each point's rounds come from several
+     * moments of the run; batches bound what an interruption loses (the batch's
+     * unfinished passes) and what the passes hold in memory */
+    for (size_t b0 = 0, b1; b0 < pl->nchunks && !rc && !ts_bench_interrupted(); b0 = b1) {
+        b1 = batch_end(pl, b0);
+        for (s->pass = 0; s->pass < s->passes && !rc && !ts_bench_interrupted(); s->pass++)
+            for (size_t c = b0; c < b1 && !rc && !ts_bench_interrupted(); c++) {
+                size_t c0 = pl->chunk_start[c], n = pl->chunk_start[c + 1] - c0;
+                if (!count_todo(pl->pts + c0, n))
+                    continue;
+                s->chunk = c;
+                rc = chunk_pass(s, pl, c, cfg, &a[c], recorded + c0, e);
+                s->steps_done++;
+            }
+    }
     clear_line(s);
     if (s->have_csv) {
         ts_csv_close(&s->points);
