@@ -1,8 +1,9 @@
-/* The Google Benchmark shim from C: a trivial benchmark registered, run with
- * GB's flags, every repetition and aggregate delivered to the callback (with the
- * "final" mark on the last), counters consistent with the times, the JSON file
- * complete (no .partial left) and holding the counters and label; a bad flag
- * refused by name; nothing registered = nothing ran.  Then the rounds engine on
+/* The Google Benchmark shim from C: members run in rounds in GB's
+ * fixed-iteration mode, each one's time (or error) back; a report writes the
+ * named members' rounds as repetitions with the given aggregates, the JSON
+ * complete (no .partial left) with counters and label, other members kept for
+ * their own report; a bad flag refused by name; an unwritable JSON an error.
+ * Then the rounds engine on
  * top of it (harness/timing/rounds.h): a variant that fails verification is
  * reported and never timed; one that is only wrong in the configuration that
  * is timed (no per-step states) fails too, because the timed plan itself is
@@ -13,6 +14,7 @@
 #include "harness/timing/rounds.h"
 #include "check.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,41 +26,6 @@ int main(void)
     return 0;
 }
 #else
-
-#define MAXROWS 64
-
-typedef struct seen {
-    int n;
-    char name[MAXROWS][128], agg[MAXROWS][16], label[MAXROWS][64];
-    int final[MAXROWS], error[MAXROWS];
-    double real_s[MAXROWS], flops[MAXROWS], steps[MAXROWS];
-    int64_t reps[MAXROWS];
-} seen;
-
-static double counter(const gbench_row *r, const char *name)
-{
-    for (int k = 0; k < r->n_counters; k++)
-        if (!strcmp(r->counter_names[k], name))
-            return r->counter_values[k];
-    return -1;
-}
-
-static void on_row(void *user, const gbench_row *r)
-{
-    seen *s = user;
-    if (s->n == MAXROWS)
-        return;
-    int k = s->n++;
-    snprintf(s->name[k], sizeof s->name[k], "%s", r->run_name);
-    snprintf(s->agg[k], sizeof s->agg[k], "%s", r->aggregate);
-    snprintf(s->label[k], sizeof s->label[k], "%s", r->label);
-    s->final[k] = r->final;
-    s->error[k] = r->error;
-    s->real_s[k] = r->real_s;
-    s->flops[k] = counter(r, "flops");
-    s->steps[k] = counter(r, "steps");
-    s->reps[k] = r->repetitions;
-}
 
 static int calls;
 
@@ -82,76 +49,83 @@ static void bm_fail(gbench_state *st, void *ctx)
     gbench_skip_with_error(st, "deliberate failure");
 }
 
-static int find(const seen *s, const char *name, const char *agg)
+/* The whole (small) file, or "" */
+static const char *slurp(const char *path, size_t *n)
 {
-    for (int k = 0; k < s->n; k++)
-        if (!strcmp(s->name[k], name) && !strcmp(s->agg[k], agg))
-            return k;
-    return -1;
+    static char text[1 << 18];
+    FILE *f = fopen(path, "r");
+    *n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    text[*n] = '\0';
+    if (f)
+        fclose(f);
+    return text;
 }
 
-static void check_rows(const seen *s)
-{
-    const char *sum = "trivial/sum/real_time", *fail = "trivial/fail/real_time";
-    int r[3], nrep = 0, nfinal = 0;
-    for (int k = 0; k < s->n; k++) {
-        if (!strcmp(s->name[k], sum) && !*s->agg[k] && nrep < 3)
-            r[nrep++] = k;
-        nfinal += s->final[k];
-    }
-    CHECK_MSG(nrep == 3, "%d repetitions of trivial/sum", nrep);
-    CHECK(nfinal == 2); /* one per benchmark */
-    const char *aggs[] = {"mean", "median", "stddev", "cv", "min"};
-    for (int a = 0; a < 5; a++)
-        CHECK_MSG(find(s, sum, aggs[a]) >= 0, "no %s aggregate", aggs[a]);
-    int mn = find(s, sum, "min"), med = find(s, sum, "median");
-    if (nrep == 3 && mn >= 0 && med >= 0) {
-        double a = s->real_s[r[0]], b = s->real_s[r[1]], c = s->real_s[r[2]];
-        double lo = a < b ? (a < c ? a : c) : (b < c ? b : c);
-        double hi = a > b ? (a > c ? a : c) : (b > c ? b : c);
-        CHECK_NEAR(s->real_s[mn], lo, 1e-9 * lo);
-        CHECK_NEAR(s->real_s[med], a + b + c - lo - hi, 1e-9 * lo);
-        CHECK(s->final[find(s, sum, "min")]); /* "min" is registered last */
-        CHECK(!s->final[r[2]]);
-        for (int k = 0; k < 3; k++) { /* rates from the same times GB reports */
-            CHECK_NEAR(s->flops[r[k]], 2000.0 / s->real_s[r[k]], 1e-6 * s->flops[r[k]]);
-            CHECK_NEAR(s->steps[r[k]], s->real_s[r[k]] / 10.0, 1e-6 * s->steps[r[k]]);
-            CHECK(!strcmp(s->label[r[k]], "tile 4x16"));
-            CHECK(s->reps[r[k]] == 3);
-        }
-        CHECK(s->real_s[find(s, sum, "cv")] >= 0 && s->real_s[find(s, sum, "cv")] < 10);
-    }
-    int nerr = 0, last_fail = -1;
-    for (int k = 0; k < s->n; k++)
-        if (!strcmp(s->name[k], fail))
-            nerr += s->error[k], last_fail = k;
-    CHECK_MSG(nerr == 3, "%d error rows", nerr);
-    CHECK(last_fail >= 0 && s->final[last_fail]);
-    CHECK(find(s, fail, "mean") < 0); /* no aggregates of failed runs */
-}
-
-static void check_json(const char *path)
+static void check_json(const char *path, const char *const *needles, size_t nn, const char *absent)
 {
     char partial[700];
     snprintf(partial, sizeof partial, "%s.partial", path);
     CHECK(access(partial, F_OK) != 0);
-    FILE *f = fopen(path, "r");
-    CHECK_MSG(f != NULL, "no %s", path);
-    if (!f)
-        return;
-    static char text[1 << 18];
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    text[n] = '\0';
-    fclose(f);
-    const char *needles[] = {"\"context\"", "\"benchmarks\"", "\"trivial/sum/real_time\"", "\"flops\": ",
-                             "\"steps\": ", "\"label\": \"tile 4x16\"", "\"aggregate_name\": \"min\"",
-                             "\"time_unit\": \"us\"", "deliberate failure", "\"ts_test\": \"shim\""};
-    for (size_t k = 0; k < sizeof needles / sizeof *needles; k++)
-        CHECK_MSG(strstr(text, needles[k]) != NULL, "JSON lacks %s", needles[k]);
+    size_t n;
+    const char *text = slurp(path, &n);
+    CHECK_MSG(n > 0, "no %s", path);
+    for (size_t k = 0; k < nn; k++)
+        CHECK_MSG(strstr(text, needles[k]) != NULL, "%s lacks %s", path, needles[k]);
+    if (absent)
+        CHECK_MSG(strstr(text, absent) == NULL, "%s holds %s", path, absent);
     const char *end = text + n;
     while (end > text && (end[-1] == '\n' || end[-1] == ' '))
         end--;
     CHECK(end > text && end[-1] == '}'); /* finalized */
+}
+
+/* Rounds of two members (one fails), a third member's runs kept for a later
+ * report, the JSON of each report complete; a bad flag refused by name. */
+static void test_shim(const char *dir)
+{
+    double acc = 0;
+    gbench_add_context("ts_test", "shim");
+    gbench_add_context("ts_test", "twice"); /* ignored, no complaint */
+    char *argv[] = {"test", NULL};
+    int argc = 1;
+    char err[256];
+    CHECK(gbench_rounds_init(&argc, argv, err, sizeof err) == 0);
+    gbench_member m[3] = {{.name = "trivial/sum", .fn = bm_sum, .ctx = &acc, .iters = 50},
+                          {.name = "trivial/fail", .fn = bm_fail, .iters = 1},
+                          {.name = "later/sum", .fn = bm_sum, .ctx = &acc, .iters = 5}};
+    for (int r = 0; r < 3; r++) {
+        CHECK(gbench_round(m, 3, r, err, sizeof err) == 0);
+        CHECK(m[0].seconds > 0 && !m[0].error);
+        CHECK(m[1].error && isnan(m[1].seconds) && !strcmp(m[1].error_msg, "deliberate failure"));
+    }
+    CHECK(calls == 6); /* once per round each: the fixed-iteration mode */
+    char json[600], json2[600];
+    snprintf(json, sizeof json, "%s/chunk.json", dir);
+    snprintf(json2, sizeof json2, "%s/later.json", dir);
+    const char *names[] = {"trivial/sum", "trivial/fail"};
+    gbench_aggregate a[] = {{.name = "trivial/sum", .stat = "median", .value = m[0].seconds, .n = 3, .label = ""},
+                            {.name = "trivial/sum", .stat = "cv", .value = 0.01, .percentage = 1, .n = 3}};
+    CHECK(gbench_chunk_report(json, names, 2, a, 2, err, sizeof err) == 0);
+    const char *want[] = {"\"context\"", "\"benchmarks\"", "\"trivial/sum/real_time\"", "\"flops\": ",
+                          "\"steps\": ", "\"label\": \"tile 4x16\"", "\"aggregate_name\": \"median\"",
+                          "\"time_unit\": \"us\"", "deliberate failure", "\"ts_test\": \"shim\"",
+                          "\"repetition_index\": 2"};
+    check_json(json, want, sizeof want / sizeof *want, "later/sum");
+    /* the member not named stays for its own report */
+    const char *later[] = {"later/sum"};
+    CHECK(gbench_chunk_report(json2, later, 1, NULL, 0, err, sizeof err) == 0);
+    const char *want2[] = {"\"later/sum/real_time\""};
+    check_json(json2, want2, 1, "trivial/sum");
+    /* a flag GB does not know: refused by name */
+    char *bad[] = {"test", "--benchmark_no_such_flag=1", NULL};
+    argc = 2;
+    CHECK_MSG(gbench_rounds_init(&argc, bad, err, sizeof err) == 1 && strstr(err, "--benchmark_no_such_flag"), "%s",
+              err);
+    /* an unwritable JSON path: an error, nothing left behind */
+    char nodir[700];
+    snprintf(nodir, sizeof nodir, "%s/no/such/dir.json", dir);
+    CHECK(gbench_chunk_report(nodir, names, 2, NULL, 0, err, sizeof err) != 0 && strstr(err, "cannot write"));
+    remove(json), remove(json2);
 }
 
 /* ---- the rounds engine: verify the timed plan first, time only what passed ---- */
@@ -270,44 +244,8 @@ int main(void)
 {
     char dir[] = "/tmp/ts_gbench_XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
-    char json[600], min_time[64];
-    snprintf(json, sizeof json, "%s/chunk.json", dir);
-    gbench_min_time_flag(0.01, min_time, sizeof min_time);
-    CHECK(!strncmp(min_time, "--benchmark_min_time=0.01", 25));
-
-    double acc = 0;
-    gbench_add_context("ts_test", "shim");
-    gbench_add_context("ts_test", "twice"); /* ignored, no complaint */
-    CHECK(gbench_register("trivial/sum", bm_sum, &acc) == 0);
-    CHECK(gbench_register("trivial/fail", bm_fail, NULL) == 0);
-    CHECK(gbench_register("", bm_fail, NULL) != 0);
-    char *argv[] = {"test", min_time, "--benchmark_repetitions=3", NULL};
-    int argc = 3;
-    seen *s = calloc(1, sizeof *s);
-    char err[256];
-    int rc = gbench_run_chunk(&argc, argv, json, on_row, s, err, sizeof err);
-    CHECK_MSG(rc == 0, "rc %d: %s", rc, err);
-    CHECK(calls >= 3);
-    check_rows(s);
-    check_json(json);
-
-    /* a flag GB does not know: refused by name, registrations cleared */
-    CHECK(gbench_register("trivial/sum", bm_sum, &acc) == 0);
-    char *bad[] = {"test", "--benchmark_no_such_flag=1", NULL};
-    argc = 2;
-    rc = gbench_run_chunk(&argc, bad, NULL, on_row, s, err, sizeof err);
-    CHECK_MSG(rc == 1 && strstr(err, "--benchmark_no_such_flag"), "rc %d: %s", rc, err);
-    char *none[] = {"test", NULL};
-    argc = 1;
-    rc = gbench_run_chunk(&argc, none, NULL, on_row, s, err, sizeof err);
-    CHECK_MSG(rc == 2, "nothing registered: rc %d", rc);
-    argc = 2;
-    char *check[] = {"test", "--benchmark_repetitions=2", NULL};
-    CHECK(gbench_check_flags(&argc, check, err, sizeof err) == 0);
-
+    test_shim(dir);
     test_core();
-    free(s);
-    remove(json);
     rmdir(dir);
     return ts_test_done("test_gbench_shim");
 }

@@ -183,7 +183,9 @@ expect_error "unknown or incomplete option '--bogus'" sweep --bogus --out "$work
 expect_error "--benchmark_bogus" sweep --benchmark_bogus=1 --out "$work/x7"
 expect_error "unknown variant" "$TS" sweep --variants nope --out "$work/x8"
 expect_error "'b': 0 is out of range" sweep --batch 0 --out "$work/x9"
-for k in 1 2 3 4 5 6 7 8 9 10; do [ ! -e "$work/x$k" ] && ok || bad "refused sweep left $work/x$k"; done
+expect_error "not a POSIX extended regular expression" sweep --filter '(' --out "$work/x12"
+expect_error "--passes 0" sweep --passes 0 --out "$work/x13"
+for k in 1 2 3 4 5 6 7 8 9 10 11 12 13; do [ ! -e "$work/x$k" ] && ok || bad "refused sweep left $work/x$k"; done
 touch "$work/file"
 expect_error "not a directory" sweep --out "$work/file/sub"
 if [ "$(id -u)" -ne 0 ]; then

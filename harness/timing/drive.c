@@ -604,15 +604,18 @@ int ts_run_plan(ts_plan_pts *pl, const ts_run_opts *o)
     regex_t re;
     bool have_re = false;
     size_t n_done = 0;
-    int rc = setup(r, pl, &n_done, &e);
-    if (!rc && o->filter) {
-        int k = regcomp(&re, o->filter, REG_EXTENDED | REG_NOSUB);
-        have_re = k == 0;
-        if (k)
+    int rc = 0;
+    if (o->filter) { /* a bad expression is refused before anything is written */
+        have_re = regcomp(&re, o->filter, REG_EXTENDED | REG_NOSUB) == 0;
+        if (!have_re)
             rc = ts_fail(&e, "--filter '%s': not a POSIX extended regular expression", o->filter);
     }
+    if (!rc)
+        rc = setup(r, pl, &n_done, &e);
     if (rc) {
         ts_cli_error(o->cmd, "%s", e.msg);
+        if (have_re)
+            regfree(&re);
         free(r);
         return TS_EXIT_USAGE;
     }

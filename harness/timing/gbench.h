@@ -1,10 +1,10 @@
 /* Google Benchmark from C: the extern "C" face of harness/timing/gbench_shim.cc (the
- * project's only C++).  C code registers benchmarks (a name, a function, a
- * context pointer), runs them with Google Benchmark's own command-line flags,
- * and receives every repetition and aggregate as a plain struct as soon as GB
- * reports it.  Every benchmark measures real time (OpenMP work runs on threads
- * GB does not see), in microseconds, with a "min" aggregate beside GB's
- * mean/median/stddev/cv.  Only built when TS_HAVE_GBENCH is defined. */
+ * project's only C++).  C code runs rounds of benchmarks (a name, a function, a
+ * context pointer, an iteration count) with Google Benchmark's own command-line
+ * flags, gets each one's time back, and has the rounds reported as GB's JSON and
+ * console table.  Every benchmark measures real time (OpenMP work runs on
+ * threads GB does not see), in microseconds.  Only built when TS_HAVE_GBENCH is
+ * defined. */
 #ifndef TS_GBENCH_H
 #define TS_GBENCH_H
 #include <stdbool.h>
@@ -26,20 +26,8 @@ typedef void (*gbench_fn)(gbench_state *st, void *ctx);
 #define GBENCH_CTR_ITER_INVARIANT_RATE 5u  /* value per iteration, reported per second */
 #define GBENCH_CTR_INVERT 0x80000000u      /* 1/x last: with a rate, seconds per unit */
 
-/* Register fn(st, ctx) under `name` (copied).  GB appends "/real_time".  The
- * shim applies UseRealTime, microseconds and the "min" statistic; repetitions
- * and min time come from the command line only (per-benchmark settings change
- * the names compare.py matches).  0 or -1. */
-int gbench_register(const char *name, gbench_fn fn, void *ctx);
-/* Drop every registered benchmark. */
-void gbench_clear(void);
-
 /* Inside a benchmark function. */
 bool gbench_keep_running(gbench_state *st);               /* the timing loop */
-bool gbench_keep_running_batch(gbench_state *st, int64_t n);
-int64_t gbench_iterations(const gbench_state *st);       /* done so far */
-void gbench_pause(gbench_state *st);                      /* PauseTiming */
-void gbench_resume(gbench_state *st);                     /* ResumeTiming */
 void gbench_counter(gbench_state *st, const char *name, double value, uint32_t flags);
 void gbench_label(gbench_state *st, const char *label);
 /* Marks the run as failed; keep_running returns false from then on. */
@@ -50,40 +38,9 @@ void gbench_do_not_optimize(const void *p);
 void gbench_add_context(const char *key, const char *value);
 /* The library version this binary was built against ("1.7.1"), or "unknown". */
 const char *gbench_version(void);
-/* The --benchmark_min_time flag for `seconds` in this GB's syntax ("0.05" for
- * 1.7, "0.05s" from 1.8 on), e.g. "--benchmark_min_time=0.05". */
-void gbench_min_time_flag(double seconds, char *buf, size_t n);
-
-/* Parse GB's flags from argv (as gbench_run_chunk does) without running
- * anything: 0, or 1 with the first unrecognised flag named in err. */
+/* Parse GB's flags from argv without running anything: 0, or 1 with the first
+ * unrecognised flag named in err. */
 int gbench_check_flags(int *argc, char **argv, char *err, size_t err_len);
-
-/* One reported run, repetition or aggregate, as GB reports it. */
-typedef struct gbench_row {
-    const char *name;       /* "naive/lstm:b16:i512:h512:e25:d25:teacher:t2/real_time" (+ "_median" etc.) */
-    const char *run_name;   /* the same without the aggregate suffix */
-    const char *aggregate;  /* "" for a repetition, else "mean" "median" "stddev" "cv" "min" */
-    const char *label;
-    int64_t iterations, repetition_index, repetitions;
-    double real_s, cpu_s;   /* per iteration, seconds (cv rows: the fraction itself) */
-    int error;
-    const char *error_msg;
-    int n_counters;
-    const char *const *counter_names;
-    const double *counter_values; /* as GB reports them: rates already divided */
-    int final;              /* 1 on the last row GB reports for this benchmark */
-} gbench_row;
-typedef void (*gbench_row_fn)(void *user, const gbench_row *row);
-
-/* Run what is registered with GB's flags from argv (argv[0] is a program name;
- * GB removes what it parses), console table to stdout, GB's JSON to json_path
- * (NULL = none; written as json_path.partial and renamed when complete), each
- * row to on_row as soon as GB reports it (before the console prints it), then
- * clear the registrations.  0 ok, 1 an unrecognised flag (named in err), 2 no
- * benchmark ran (e.g. --benchmark_filter matched none), 3 the JSON could not be
- * written (err says why). */
-int gbench_run_chunk(int *argc, char **argv, const char *json_path, gbench_row_fn on_row,
-                     void *user, char *err, size_t err_len);
 
 /* ---- interleaved rounds (harness/timing/rounds.c) ----
  * A round runs each member once, in the order given, for exactly `iters`
@@ -121,8 +78,6 @@ typedef struct gbench_aggregate {
  * those runs (others, of chunks still in an earlier pass, stay).  0, or -1 with err. */
 int gbench_chunk_report(const char *json_path, const char *const *names, size_t nn, const gbench_aggregate *a,
                         size_t na, char *err, size_t err_len);
-/* Forget the stored runs without reporting (an interrupted chunk). */
-void gbench_chunk_discard(void);
 
 #ifdef __cplusplus
 }

@@ -26,15 +26,6 @@ using gb_bench = std::remove_pointer_t<decltype(benchmark::RegisterBenchmark(
     std::declval<const char *>(), std::declval<void (*)(benchmark::State &)>()))>;
 
 benchmark::State &S(gbench_state *st) { return *reinterpret_cast<benchmark::State *>(st); }
-const benchmark::State &S(const gbench_state *st)
-{
-    return *reinterpret_cast<const benchmark::State *>(st);
-}
-
-double min_of(const std::vector<double> &v)
-{
-    return v.empty() ? 0.0 : *std::min_element(v.begin(), v.end());
-}
 
 // 1.7 reports a failed run with error_occurred/error_message; 1.8+ with
 // skipped/skip_message.  Overload resolution picks whichever exists.
@@ -47,12 +38,6 @@ template <class R>
 auto run_error(const R &r, long) -> decltype(r.skipped, std::pair<bool, std::string>())
 {
     return {static_cast<int>(r.skipped) != 0, r.skip_message};
-}
-
-bool is_percentage(const benchmark::BenchmarkReporter::Run &r)
-{
-    return r.run_type == benchmark::BenchmarkReporter::Run::RT_Aggregate &&
-           r.aggregate_unit == benchmark::StatisticUnit::kPercentage;
 }
 
 // GB's console table; the machine context is printed once per process, not
@@ -75,89 +60,6 @@ class ChunkConsole : public benchmark::ConsoleReporter {
         SetErrorStream(&std::cerr);
         return ok;
     }
-};
-
-// Forwards every report to the C callback first (so a CSV row is flushed as
-// early as possible), then to the JSON file and the console.
-class Forwarder : public benchmark::BenchmarkReporter {
-  public:
-    Forwarder(BenchmarkReporter *console, BenchmarkReporter *json, gbench_row_fn fn, void *user)
-        : console_(console), json_(json), fn_(fn), user_(user) {}
-    bool ReportContext(const Context &ctx) override
-    {
-        context_seen = true;
-        bool ok = console_->ReportContext(ctx);
-        if (json_)
-            ok = json_->ReportContext(ctx) && ok;
-        return ok;
-    }
-    void ReportRuns(const std::vector<Run> &runs) override
-    {
-        if (fn_)
-            for (size_t k = 0; k < runs.size(); k++)
-                forward(runs[k], k + 1 == runs.size() && batch_is_last(runs));
-        if (json_)
-            json_->ReportRuns(runs);
-        console_->ReportRuns(runs);
-    }
-    void Finalize() override
-    {
-        if (json_)
-            json_->Finalize();
-        console_->Finalize();
-    }
-    size_t rows = 0;
-    bool context_seen = false;
-
-  private:
-    // GB reports a benchmark as its repetitions, then (if at least two of them
-    // succeeded) one batch of aggregates; the last batch ends the benchmark.
-    static bool batch_is_last(const std::vector<Run> &runs)
-    {
-        if (runs.front().run_type == Run::RT_Aggregate)
-            return true;
-        size_t good = 0;
-        for (const Run &r : runs)
-            good += !run_error(r, 0).first;
-        return good < 2;
-    }
-    void forward(const Run &r, bool final)
-    {
-        std::string name = r.benchmark_name(), run_name = r.run_name.str();
-        std::pair<bool, std::string> err = run_error(r, 0);
-        std::vector<std::string> names;
-        std::vector<const char *> cnames;
-        std::vector<double> values;
-        for (const auto &kv : r.counters) {
-            names.push_back(kv.first);
-            values.push_back(kv.second.value);
-        }
-        for (const std::string &n : names)
-            cnames.push_back(n.c_str());
-        gbench_row row{};
-        row.name = name.c_str();
-        row.run_name = run_name.c_str();
-        row.aggregate = r.run_type == Run::RT_Aggregate ? r.aggregate_name.c_str() : "";
-        row.label = r.report_label.c_str();
-        row.iterations = static_cast<int64_t>(r.iterations);
-        row.repetition_index = r.repetition_index;
-        row.repetitions = r.repetitions;
-        double unit = benchmark::GetTimeUnitMultiplier(r.time_unit);
-        // a percentage aggregate (cv) carries the fraction itself, unscaled
-        row.real_s = is_percentage(r) ? r.real_accumulated_time : r.GetAdjustedRealTime() / unit;
-        row.cpu_s = is_percentage(r) ? r.cpu_accumulated_time : r.GetAdjustedCPUTime() / unit;
-        row.error = err.first;
-        row.error_msg = err.second.c_str();
-        row.n_counters = static_cast<int>(cnames.size());
-        row.counter_names = cnames.data();
-        row.counter_values = values.data();
-        row.final = final;
-        rows++;
-        fn_(user_, &row);
-    }
-    BenchmarkReporter *console_, *json_;
-    gbench_row_fn fn_;
-    void *user_;
 };
 
 void set_err(char *err, size_t n, const std::string &msg)
@@ -280,28 +182,7 @@ Run aggregate_of(const Run &rep, const gbench_aggregate &a)
 
 extern "C" {
 
-int gbench_register(const char *name, gbench_fn fn, void *ctx)
-{
-    if (!name || !*name || !fn)
-        return -1;
-    gb_bench *b = benchmark::RegisterBenchmark(
-        name, [fn, ctx](benchmark::State &st) { fn(reinterpret_cast<gbench_state *>(&st), ctx); });
-    if (!b)
-        return -1;
-    b->UseRealTime()->Unit(benchmark::kMicrosecond)->ComputeStatistics("min", min_of);
-    return 0;
-}
-
-void gbench_clear(void) { benchmark::ClearRegisteredBenchmarks(); }
-
 bool gbench_keep_running(gbench_state *st) { return S(st).KeepRunning(); }
-bool gbench_keep_running_batch(gbench_state *st, int64_t n)
-{
-    return S(st).KeepRunningBatch(static_cast<benchmark::IterationCount>(n));
-}
-int64_t gbench_iterations(const gbench_state *st) { return static_cast<int64_t>(S(st).iterations()); }
-void gbench_pause(gbench_state *st) { S(st).PauseTiming(); }
-void gbench_resume(gbench_state *st) { S(st).ResumeTiming(); }
 
 void gbench_counter(gbench_state *st, const char *name, double value, uint32_t flags)
 {
@@ -330,15 +211,6 @@ const char *gbench_version(void)
 #endif
 }
 
-void gbench_min_time_flag(double seconds, char *buf, size_t n)
-{
-    // 1.8 turned the flag into a string that wants a unit suffix
-    int major = 0, minor = 0;
-    std::sscanf(gbench_version(), "%d.%d", &major, &minor);
-    bool suffix = major > 1 || (major == 1 && minor >= 8);
-    std::snprintf(buf, n, "--benchmark_min_time=%g%s", seconds, suffix ? "s" : "");
-}
-
 int gbench_check_flags(int *argc, char **argv, char *err, size_t err_len)
 {
     set_err(err, err_len, "");
@@ -348,35 +220,6 @@ int gbench_check_flags(int *argc, char **argv, char *err, size_t err_len)
         return 1;
     }
     return 0;
-}
-
-int gbench_run_chunk(int *argc, char **argv, const char *json_path, gbench_row_fn on_row, void *user,
-                     char *err, size_t err_len)
-{
-    if (gbench_check_flags(argc, argv, err, err_len)) {
-        benchmark::ClearRegisteredBenchmarks();
-        return 1;
-    }
-    PartialJson json;
-    if (json_path && !json.open(json_path, err, err_len)) {
-        benchmark::ClearRegisteredBenchmarks();
-        return 3;
-    }
-    auto opts = static_cast<benchmark::ConsoleReporter::OutputOptions>(
-        benchmark::ConsoleReporter::OO_Tabular | (isatty(1) ? benchmark::ConsoleReporter::OO_Color : 0));
-    ChunkConsole console(opts);
-    Forwarder fwd(&console, json_path ? &json.reporter : nullptr, on_row, user);
-    size_t ran = benchmark::RunSpecifiedBenchmarks(&fwd);
-    benchmark::ClearRegisteredBenchmarks();
-    std::cout.flush();
-    if (!json_path)
-        return ran && fwd.context_seen ? 0 : 2;
-    if (!ran || !fwd.context_seen) { // nothing matched, or only listed (--benchmark_list_tests)
-        json.discard();
-        set_err(err, err_len, "no benchmark ran");
-        return 2;
-    }
-    return json.publish(err, err_len) ? 0 : 3;
 }
 
 int gbench_rounds_init(int *argc, char **argv, char *err, size_t err_len)
@@ -422,7 +265,6 @@ int gbench_round(gbench_member *m, size_t n, int64_t round_index, char *err, siz
     return 0;
 }
 
-void gbench_chunk_discard(void) { g_chunk.clear(); }
 
 int gbench_chunk_report(const char *json_path, const char *const *names, size_t nn, const gbench_aggregate *a,
                         size_t na, char *err, size_t err_len)
