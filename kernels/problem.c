@@ -186,6 +186,7 @@ int ts_problem_parse(const char *desc, ts_problem *p, ts_err *e)
     memset(p, 0, sizeof *p);
     p->forget_bias = 1.0f;
     p->threads = 1;
+    p->layers = 1;
     if (strcmp(f[0], "rnn") && strcmp(f[0], "gru") && strcmp(f[0], "lstm"))
         return ts_fail(e, "problem field 'cell': '%s' is not a cell (expected rnn, gru or lstm first)", f[0]);
     p->cell = f[0][0] == 'r' ? TS_CELL_RNN : f[0][0] == 'g' ? TS_CELL_GRU : TS_CELL_LSTM;
@@ -210,6 +211,7 @@ int ts_problem_check(const ts_problem *p, ts_err *e)
     const struct { const char *name; int64_t v, lo, hi; } f[] = {
         {"b", p->B, 1, TS_MAX_DIM}, {"i", p->I, 1, TS_MAX_DIM}, {"h", p->H, 1, TS_MAX_DIM},
         {"e", p->E, 1, TS_MAX_STEPS}, {"d", p->D, 0, TS_MAX_STEPS}, {"t", p->threads, 1, TS_MAX_THREADS},
+        {"l", p->layers, 1, TS_MAX_LAYERS},
     };
     for (size_t k = 0; k < sizeof f / sizeof f[0]; k++)
         if (f[k].v < f[k].lo || f[k].v > f[k].hi)

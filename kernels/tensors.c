@@ -53,9 +53,9 @@ int ts_tensors_alloc(ts_tensors *t, const ts_problem *p, ts_err *e)
         return -1;
     ts_problem_sizes(p, &s, NULL);
     t->p = *p;
-    bool ok = alloc_floats(&t->w.kernel, s.kernel) && alloc_floats(&t->w.bias, s.bias) &&
-              alloc_floats(&t->w.cand_kernel, s.cand_kernel) &&
-              alloc_floats(&t->w.cand_bias, s.cand_bias) && alloc_floats(&t->w.proj_w, s.proj_w) &&
+    bool ok = alloc_floats(&t->w.cell[0].kernel, s.kernel) && alloc_floats(&t->w.cell[0].bias, s.bias) &&
+              alloc_floats(&t->w.cell[0].cand_kernel, s.cand_kernel) &&
+              alloc_floats(&t->w.cell[0].cand_bias, s.cand_bias) && alloc_floats(&t->w.proj_w, s.proj_w) &&
               alloc_floats(&t->w.proj_b, s.proj_b) && alloc_floats(&t->w.embedding, s.embedding) &&
               alloc_floats(&t->enc, s.enc) && alloc_floats(&t->dec, s.dec);
     if (!ok) {
@@ -79,13 +79,13 @@ void ts_tensors_fill(ts_tensors *t, uint64_t seed)
     ts_problem_sizes(&t->p, &s, NULL);
     uint64_t st = seed * 0x2545F4914F6CDD1Dull + 1;
     float a = 1.0f / sqrtf((float)(t->p.I + t->p.H));
-    fill(t->w.kernel, s.kernel, &st, -a, a);
+    fill(t->w.cell[0].kernel, s.kernel, &st, -a, a);
     if (t->p.cell == TS_CELL_GRU) {
-        fill(t->w.bias, s.bias, &st, 1.0f - a, 1.0f + a); /* TF starts gate bias at 1.0 */
-        fill(t->w.cand_kernel, s.cand_kernel, &st, -a, a);
-        fill(t->w.cand_bias, s.cand_bias, &st, -a, a);
+        fill(t->w.cell[0].bias, s.bias, &st, 1.0f - a, 1.0f + a); /* TF starts gate bias at 1.0 */
+        fill(t->w.cell[0].cand_kernel, s.cand_kernel, &st, -a, a);
+        fill(t->w.cell[0].cand_bias, s.cand_bias, &st, -a, a);
     } else {
-        fill(t->w.bias, s.bias, &st, -a, a);
+        fill(t->w.cell[0].bias, s.bias, &st, -a, a);
     }
     if (t->p.feed == TS_FEED_GREEDY) {
         float ap = 1.0f / sqrtf((float)t->p.H);
@@ -99,7 +99,7 @@ void ts_tensors_fill(ts_tensors *t, uint64_t seed)
 
 void ts_tensors_free(ts_tensors *t)
 {
-    float *bufs[] = {t->w.kernel, t->w.bias, t->w.cand_kernel, t->w.cand_bias, t->w.proj_w,
+    float *bufs[] = {t->w.cell[0].kernel, t->w.cell[0].bias, t->w.cell[0].cand_kernel, t->w.cell[0].cand_bias, t->w.proj_w,
                      t->w.proj_b, t->w.embedding, t->enc, t->dec};
     for (size_t k = 0; k < sizeof bufs / sizeof bufs[0]; k++)
         ts_free(bufs[k]);

@@ -33,6 +33,14 @@ typedef struct ts_problem {
     int64_t V;       /* greedy vocabulary (projection width); 0 in teacher mode */
     float forget_bias; /* BasicLSTMCell's run-time constant; default 1.0 */
     int threads;     /* OpenMP threads a variant may use (num_threads clause) */
+    /* MultiRNNCell and TF's full LSTMCell (defaults: one plain layer) */
+    int layers;      /* L: MultiRNNCell of L cells of the same kind; default 1 */
+    int res_from;    /* ResidualWrapper on layers res_from..L (1-based); 0 = none */
+    bool peep;       /* LSTMCell use_peepholes (w_i_diag, w_f_diag, w_o_diag) */
+    bool has_cell_clip, has_proj_clip;
+    float cell_clip; /* LSTMCell cell_clip (when has_cell_clip) */
+    float proj_clip; /* LSTMCell proj_clip (when has_proj_clip; needs P > 0) */
+    int64_t P;       /* LSTMCell num_proj; 0 = no projection (output width H) */
 } ts_problem;
 
 /* Field limits (inclusive).  The parser names the field and range on error. */
@@ -77,13 +85,22 @@ double ts_flops_total(const ts_problem *p);      /* (E+D) steps + greedy project
 double ts_weight_bytes(const ts_problem *p);     /* 4*G*H*(I+H) */
 double ts_recurrent_bytes(const ts_problem *p);  /* 4*G*H*H, streamed every step */
 
-/* ---- weights, TF layout (row-major, inputs' rows first, then state rows) ---- */
-typedef struct ts_weights {
+/* ---- weights, TF layout (row-major, inputs' rows first, then state rows) ----
+ * Layer k's input width Ik is I for k = 0, else Hout; its recurrent rows have
+ * width Hout (Hout = P when projecting, else H).  Below, "I+H" means Ik+Hout. */
+#define TS_MAX_LAYERS 16
+typedef struct ts_cell_weights {
     float *kernel;      /* rnn [(I+H) x H]; lstm [(I+H) x 4H] (blocks i,j,f,o); gru gates [(I+H) x 2H] (r,u) */
     float *bias;        /* [G*H]; gru gates bias [2H] */
     float *cand_kernel; /* gru candidate kernel [(I+H) x H]; NULL otherwise */
     float *cand_bias;   /* gru candidate bias [H]; NULL otherwise */
-    float *proj_w;      /* greedy: output projection [H x V] */
+    float *w_i_diag, *w_f_diag, *w_o_diag; /* LSTMCell peepholes [H]; NULL without :peep */
+    float *proj_kernel; /* LSTMCell projection/kernel [H x P]; NULL without :proj */
+} ts_cell_weights;
+
+typedef struct ts_weights {
+    ts_cell_weights cell[TS_MAX_LAYERS]; /* layers 0..L-1 (MultiRNNCell's cell_k) */
+    float *proj_w;      /* greedy: output projection [Hout x V] */
     float *proj_b;      /* greedy: [V] */
     float *embedding;   /* greedy: [V x I] */
 } ts_weights;

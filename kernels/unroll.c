@@ -77,16 +77,16 @@ static int pack_cell(ts_unroll_plan *pl, ts_err *e)
     switch (p->cell) {
     case TS_CELL_LSTM:
         pl->nps = 1, pl->phase[0] = TS_PH_LSTM;
-        return ts_pset_pack(&pl->ps[0], pl->w->kernel, pl->w->bias, p->I, p->H, pl->Hp, 4, lanes, 2,
+        return ts_pset_pack(&pl->ps[0], pl->w->cell[0].kernel, pl->w->cell[0].bias, p->I, p->H, pl->Hp, 4, lanes, 2,
                             p->forget_bias, e);
     case TS_CELL_RNN:
         pl->nps = 1, pl->phase[0] = TS_PH_RNN;
-        return ts_pset_pack(&pl->ps[0], pl->w->kernel, pl->w->bias, p->I, p->H, pl->Hp, 1, lanes, -1, 0, e);
+        return ts_pset_pack(&pl->ps[0], pl->w->cell[0].kernel, pl->w->cell[0].bias, p->I, p->H, pl->Hp, 1, lanes, -1, 0, e);
     case TS_CELL_GRU:
         pl->nps = 2, pl->phase[0] = TS_PH_GRU_GATES, pl->phase[1] = TS_PH_GRU_CAND;
-        if (ts_pset_pack(&pl->ps[0], pl->w->kernel, pl->w->bias, p->I, p->H, pl->Hp, 2, lanes, -1, 0, e))
+        if (ts_pset_pack(&pl->ps[0], pl->w->cell[0].kernel, pl->w->cell[0].bias, p->I, p->H, pl->Hp, 2, lanes, -1, 0, e))
             return -1;
-        return ts_pset_pack(&pl->ps[1], pl->w->cand_kernel, pl->w->cand_bias, p->I, p->H, pl->Hp, 1,
+        return ts_pset_pack(&pl->ps[1], pl->w->cell[0].cand_kernel, pl->w->cell[0].cand_bias, p->I, p->H, pl->Hp, 1,
                             lanes, -1, 0, e);
     }
     return ts_fail(e, "unroll: unknown cell %d", (int)p->cell);

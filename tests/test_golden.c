@@ -255,23 +255,23 @@ typedef void (*mutation_fn)(ts_problem *p, ts_weights *w);
 static void swap_lstm_j_f(ts_problem *p, ts_weights *w)
 {
     int64_t R = p->I + p->H, C = 4 * p->H;
-    swap_blocks(w->kernel, R, C, p->H, 1, 2);
-    swap_blocks(w->bias, 1, C, p->H, 1, 2);
+    swap_blocks(w->cell[0].kernel, R, C, p->H, 1, 2);
+    swap_blocks(w->cell[0].bias, 1, C, p->H, 1, 2);
 }
 static void drop_forget_bias(ts_problem *p, ts_weights *w) { (void)w, p->forget_bias = 0; }
 static void add_forget_bias(ts_problem *p, ts_weights *w) { (void)w, p->forget_bias = 1; }
 static void swap_gru_r_u(ts_problem *p, ts_weights *w)
 {
     int64_t R = p->I + p->H, C = 2 * p->H;
-    swap_blocks(w->kernel, R, C, p->H, 0, 1);
-    swap_blocks(w->bias, 1, C, p->H, 0, 1);
+    swap_blocks(w->cell[0].kernel, R, C, p->H, 0, 1);
+    swap_blocks(w->cell[0].bias, 1, C, p->H, 0, 1);
 }
 static void zero_bias(ts_problem *p, ts_weights *w)
 {
     int64_t n = p->cell == TS_CELL_GRU ? 2 * p->H : ts_cell_gates(p->cell) * p->H;
-    memset(w->bias, 0, (size_t)n * sizeof(float));
+    memset(w->cell[0].bias, 0, (size_t)n * sizeof(float));
 }
-static void zero_candidate_bias(ts_problem *p, ts_weights *w) { memset(w->cand_bias, 0, (size_t)p->H * sizeof(float)); }
+static void zero_candidate_bias(ts_problem *p, ts_weights *w) { memset(w->cell[0].cand_bias, 0, (size_t)p->H * sizeof(float)); }
 static void swap_embedding_rows(ts_problem *p, ts_weights *w)
 {
     /* every row: whichever symbol is chosen, its embedding changes */

@@ -65,14 +65,14 @@ static void expect_all_nan(const char *what, const ts_problem *p, const ts_resul
 /* ---- NaN in the kernel: TF's outputs are all NaN (0 * NaN is NaN at step 1) ---- */
 static void nan_kernel(ts_tensors *t)
 {
-    t->w.kernel[t->p.H + 2] = NAN; /* one weight of an input row: one unit of one gate */
+    t->w.cell[0].kernel[t->p.H + 2] = NAN; /* one weight of an input row: one unit of one gate */
 }
 
 /* ---- NaN in a recurrent row of the kernel: TF multiplies it by the zero
  * initial state, and 0 * NaN is NaN, so every output is NaN ---- */
 static void nan_recurrent(ts_tensors *t)
 {
-    t->w.kernel[(t->p.I + t->p.H - 1) * kernel_cols(&t->p) + 1] = NAN;
+    t->w.cell[0].kernel[(t->p.I + t->p.H - 1) * kernel_cols(&t->p) + 1] = NAN;
 }
 
 /* ---- NaN in one encoder input of row 0: that row is NaN, the others are not;
@@ -144,7 +144,7 @@ static void inf_inputs(ts_tensors *t)
     const int64_t I = t->p.I;
     t->enc[0 * I + 0] = INFINITY;
     t->enc[1 * I + 1] = -INFINITY;
-    t->w.kernel[1 * kernel_cols(&t->p) + 0] = 0.0f; /* input 1's weight into column 0 */
+    t->w.cell[0].kernel[1 * kernel_cols(&t->p) + 0] = 0.0f; /* input 1's weight into column 0 */
 }
 
 static void expect_inf_rows(const char *what, const ts_problem *p, const ts_result *r)

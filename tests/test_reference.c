@@ -13,7 +13,7 @@ static void run_ref(const char *desc, float *kernel, float *bias, float *ck, flo
     ts_problem p;
     ts_err e;
     CHECK(ts_problem_parse(desc, &p, &e) == 0);
-    ts_weights w = {.kernel = kernel, .bias = bias, .cand_kernel = ck, .cand_bias = cb};
+    ts_weights w = {.cell[0] = {.kernel = kernel, .bias = bias, .cand_kernel = ck, .cand_bias = cb}};
     ts_inputs in = {.enc = enc, .dec = dec};
     ts_outputs o = {.out = out, .h = h, .c = c};
     CHECK(ts_reference_run(&p, &w, &in, &o, NULL, &e) == 0);

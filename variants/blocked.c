@@ -168,10 +168,10 @@ static int blocked_prepare(const ts_problem *p, const ts_weights *w, ts_plan **p
         return ts_fail(e, "blocked: out of memory for packed weights and buffers");
     }
     if (p->cell == TS_CELL_GRU) {
-        pack_gemm(&bp->g[0], p, w->kernel, 2 * H, w->bias);
-        pack_gemm(&bp->g[1], p, w->cand_kernel, H, w->cand_bias);
+        pack_gemm(&bp->g[0], p, w->cell[0].kernel, 2 * H, w->cell[0].bias);
+        pack_gemm(&bp->g[1], p, w->cell[0].cand_kernel, H, w->cell[0].cand_bias);
     } else {
-        pack_gemm(&bp->g[0], p, w->kernel, ts_cell_gates(p->cell) * H, w->bias);
+        pack_gemm(&bp->g[0], p, w->cell[0].kernel, ts_cell_gates(p->cell) * H, w->cell[0].bias);
     }
     bp->g[0].skip_zero_a = all_finite(bp->g[0].ph, (size_t)(bp->g[0].np * H * NR));
     snprintf(bp->detail, sizeof bp->detail, "%dx%d tile, %d-col panels (%d units x %d gates), hoist %lld steps",

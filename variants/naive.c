@@ -85,7 +85,7 @@ static void matmul_bias(const ts_problem *p, const float *x, const float *h, con
 static void rnn_step(naive_plan *np, const float *x)
 {
     const ts_problem *p = &np->p;
-    matmul_bias(p, x, np->h, np->w->kernel, np->w->bias, p->H, np->z);
+    matmul_bias(p, x, np->h, np->w->cell[0].kernel, np->w->cell[0].bias, p->H, np->z);
     for (int64_t k = 0; k < p->B * p->H; k++)
         np->h[k] = ts_tanhf(np->z[k]);
 }
@@ -94,13 +94,13 @@ static void gru_step(naive_plan *np, const float *x)
 {
     const ts_problem *p = &np->p;
     const int64_t B = p->B, H = p->H;
-    matmul_bias(p, x, np->h, np->w->kernel, np->w->bias, 2 * H, np->z);
+    matmul_bias(p, x, np->h, np->w->cell[0].kernel, np->w->cell[0].bias, 2 * H, np->z);
     for (int64_t b = 0; b < B; b++)
         for (int64_t j = 0; j < H; j++) {
             float r = ts_sigmoidf(np->z[b * 2 * H + j]);
             np->rh[b * H + j] = r * np->h[b * H + j];
         }
-    matmul_bias(p, x, np->rh, np->w->cand_kernel, np->w->cand_bias, H, np->zc);
+    matmul_bias(p, x, np->rh, np->w->cell[0].cand_kernel, np->w->cell[0].cand_bias, H, np->zc);
     for (int64_t b = 0; b < B; b++)
         for (int64_t j = 0; j < H; j++) {
             float u = ts_sigmoidf(np->z[b * 2 * H + H + j]);
@@ -115,7 +115,7 @@ static void lstm_step(naive_plan *np, const float *x)
 {
     const ts_problem *p = &np->p;
     const int64_t B = p->B, H = p->H;
-    matmul_bias(p, x, np->h, np->w->kernel, np->w->bias, 4 * H, np->z);
+    matmul_bias(p, x, np->h, np->w->cell[0].kernel, np->w->cell[0].bias, 4 * H, np->z);
     for (int64_t b = 0; b < B; b++) {
         const float *z = np->z + b * 4 * H; /* blocks i, j, f, o */
         for (int64_t k = 0; k < H; k++) {

@@ -87,25 +87,25 @@ static float tf_weight(const ts_problem *p, const ts_weights *w, int64_t k, int 
 {
     const int64_t H = p->H;
     switch (p->cell) {
-    case TS_CELL_RNN: return w->kernel[k * H + o];
-    case TS_CELL_LSTM: return w->kernel[k * 4 * H + lstm_block[g] * H + o];
+    case TS_CELL_RNN: return w->cell[0].kernel[k * H + o];
+    case TS_CELL_LSTM: return w->cell[0].kernel[k * 4 * H + lstm_block[g] * H + o];
     case TS_CELL_GRU: break;
     }
     if (g == 2) /* o: the candidate kernel */
-        return w->cand_kernel[k * H + o];
-    return w->kernel[k * 2 * H + (g == 0 ? H : 0) + o]; /* u = cols [H,2H), r = [0,H) */
+        return w->cell[0].cand_kernel[k * H + o];
+    return w->cell[0].kernel[k * 2 * H + (g == 0 ? H : 0) + o]; /* u = cols [H,2H), r = [0,H) */
 }
 
 static float tf_bias(const ts_problem *p, const ts_weights *w, int g, int64_t o)
 {
     const int64_t H = p->H;
     switch (p->cell) {
-    case TS_CELL_RNN: return w->bias[o];
+    case TS_CELL_RNN: return w->cell[0].bias[o];
     case TS_CELL_LSTM: /* forget_bias is a run-time constant in TF: fold it in once here */
-        return w->bias[lstm_block[g] * H + o] + (g == 1 ? p->forget_bias : 0.0f);
+        return w->cell[0].bias[lstm_block[g] * H + o] + (g == 1 ? p->forget_bias : 0.0f);
     case TS_CELL_GRU: break;
     }
-    return g == 2 ? w->cand_bias[o] : w->bias[(g == 0 ? H : 0) + o];
+    return g == 2 ? w->cell[0].cand_bias[o] : w->cell[0].bias[(g == 0 ? H : 0) + o];
 }
 
 /* Plain ldigo [rows][G][H] from TF rows [row0, row0 + rows); bias ldgo [G][H]. */

@@ -35,15 +35,15 @@ static void ref_step(ref_state *s, const float *x)
     const ts_problem *p = s->p;
     const int64_t B = p->B, H = p->H;
     if (p->cell == TS_CELL_RNN) {
-        matmul_bias(p, x, s->h, s->w->kernel, s->w->bias, H, s->z);
+        matmul_bias(p, x, s->h, s->w->cell[0].kernel, s->w->cell[0].bias, H, s->z);
         for (int64_t k = 0; k < B * H; k++)
             s->h[k] = tnh(s->z[k]);
     } else if (p->cell == TS_CELL_GRU) {
-        matmul_bias(p, x, s->h, s->w->kernel, s->w->bias, 2 * H, s->z);
+        matmul_bias(p, x, s->h, s->w->cell[0].kernel, s->w->cell[0].bias, 2 * H, s->z);
         for (int64_t b = 0; b < B; b++)
             for (int64_t j = 0; j < H; j++)
                 s->rh[b * H + j] = (float)((double)sigm(s->z[b * 2 * H + j]) * s->h[b * H + j]);
-        matmul_bias(p, x, s->rh, s->w->cand_kernel, s->w->cand_bias, H, s->zc);
+        matmul_bias(p, x, s->rh, s->w->cell[0].cand_kernel, s->w->cell[0].cand_bias, H, s->zc);
         for (int64_t b = 0; b < B; b++)
             for (int64_t j = 0; j < H; j++) {
                 float u = sigm(s->z[b * 2 * H + H + j]), c = tnh(s->zc[b * H + j]);
@@ -52,7 +52,7 @@ static void ref_step(ref_state *s, const float *x)
                 s->h[b * H + j] = (float)((double)t1 + t2);
             }
     } else {
-        matmul_bias(p, x, s->h, s->w->kernel, s->w->bias, 4 * H, s->z);
+        matmul_bias(p, x, s->h, s->w->cell[0].kernel, s->w->cell[0].bias, 4 * H, s->z);
         for (int64_t b = 0; b < B; b++)
             for (int64_t k = 0; k < H; k++) {
                 const float *z = s->z + b * 4 * H;

@@ -18,14 +18,14 @@ int ts_weight_specs(const ts_problem *p, ts_tensors *t, ts_tensor_spec *s)
     int n = 0;
     const int64_t R = p->I + p->H, H = p->H;
     if (p->cell == TS_CELL_GRU) {
-        s[n++] = spec("gates_kernel.npy", "[(I+H) x 2H]", &t->w.kernel, 2, R, 2 * H, 0);
-        s[n++] = spec("gates_bias.npy", "[2H]", &t->w.bias, 1, 2 * H, 0, 0);
-        s[n++] = spec("candidate_kernel.npy", "[(I+H) x H]", &t->w.cand_kernel, 2, R, H, 0);
-        s[n++] = spec("candidate_bias.npy", "[H]", &t->w.cand_bias, 1, H, 0, 0);
+        s[n++] = spec("gates_kernel.npy", "[(I+H) x 2H]", &t->w.cell[0].kernel, 2, R, 2 * H, 0);
+        s[n++] = spec("gates_bias.npy", "[2H]", &t->w.cell[0].bias, 1, 2 * H, 0, 0);
+        s[n++] = spec("candidate_kernel.npy", "[(I+H) x H]", &t->w.cell[0].cand_kernel, 2, R, H, 0);
+        s[n++] = spec("candidate_bias.npy", "[H]", &t->w.cell[0].cand_bias, 1, H, 0, 0);
     } else {
         int G = ts_cell_gates(p->cell);
-        s[n++] = spec("kernel.npy", G == 1 ? "[(I+H) x H]" : "[(I+H) x 4H]", &t->w.kernel, 2, R, G * H, 0);
-        s[n++] = spec("bias.npy", G == 1 ? "[H]" : "[4H]", &t->w.bias, 1, G * H, 0, 0);
+        s[n++] = spec("kernel.npy", G == 1 ? "[(I+H) x H]" : "[(I+H) x 4H]", &t->w.cell[0].kernel, 2, R, G * H, 0);
+        s[n++] = spec("bias.npy", G == 1 ? "[H]" : "[4H]", &t->w.cell[0].bias, 1, G * H, 0, 0);
     }
     if (p->feed == TS_FEED_GREEDY) {
         s[n++] = spec("proj_w.npy", "[H x V]", &t->w.proj_w, 2, H, p->V, 0);
