@@ -55,8 +55,9 @@ typedef struct worker {
 
 static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
-void ts_unroll_release(ts_unroll_plan *pl)
+void ts_unroll_release(void *plan)
 {
+    ts_unroll_plan *pl = plan;
     if (!pl)
         return;
     for (int k = 0; k < 2; k++) {
@@ -153,9 +154,15 @@ static void pack_greedy(ts_unroll_plan *pl)
     }
 }
 
-int ts_unroll_prepare(const ts_problem *p, const ts_weights *w, const ts_ukernels *uk,
-                      ts_unroll_plan **plan, ts_err *e)
+bool ts_unroll_supports(const ts_problem *p, char *why, size_t n)
 {
+    (void)p, (void)why, (void)n;
+    return true;
+}
+
+int ts_unroll_prepare(const void *ukernels, const ts_problem *p, const ts_weights *w, void **plan, ts_err *e)
+{
+    const ts_ukernels *uk = ukernels;
     ts_unroll_plan *pl = calloc(1, sizeof *pl);
     if (!pl)
         return ts_fail(e, "%s: out of memory", uk->isa);
@@ -184,7 +191,7 @@ int ts_unroll_prepare(const ts_problem *p, const ts_weights *w, const ts_ukernel
     return 0;
 }
 
-const char *ts_unroll_detail(const ts_unroll_plan *pl) { return pl->detail; }
+const char *ts_unroll_detail(const void *plan) { return ((const ts_unroll_plan *)plan)->detail; }
 
 /* Own panels of pset k: [*p0, *p1). */
 static void own_panels(const worker *wk, int k, int64_t *p0, int64_t *p1)
@@ -372,8 +379,9 @@ static void worker_run(worker *wk, volatile int *rc)
         copy_own(wk, wk->out->c, pl->c);
 }
 
-int ts_unroll_run(ts_unroll_plan *pl, const ts_inputs *in, ts_outputs *out)
+int ts_unroll_run(void *plan, const ts_inputs *in, ts_outputs *out)
 {
+    ts_unroll_plan *pl = plan;
     const ts_problem *p = &pl->p;
     const size_t BH = (size_t)(p->B * pl->Hp);
     memset(pl->hbuf[0], 0, BH * 4); /* the encoder starts from zeros */

@@ -51,7 +51,7 @@ static void check_no_states(const ts_variant *v, const ts_problem *p, uint64_t s
 
     omp_set_num_threads(CALLER_THREADS);
     ts_plan *plan = NULL;
-    int rc = v->prepare(p, &t.w, &plan, &e);
+    int rc = ts_variant_prepare(v, p, &t.w, &plan, &e);
     CHECK_MSG(rc == 0, "%s %s: prepare: %s", v->name, desc, e.msg);
     CHECK_MSG(omp_get_max_threads() == CALLER_THREADS, "%s %s: prepare leaked threads %d", v->name, desc,
               omp_get_max_threads());

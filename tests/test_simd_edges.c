@@ -1,6 +1,6 @@
 /* Every registered variant at register-tile edges (issue #4): H = tile-1, tile,
- * tile+1, 2*tile+3 for tiles of 8 and 16 units (plus 63/65 for the 64-unit RNN
- * and GRU-candidate panels), B in {1, 2, 5} (row tiles of 6 and 3 and their
+ * tile+1, 2*tile+3 for tiles of 4, 8 and 16 units (plus 63/65 for the 64-unit RNN
+ * and GRU-candidate panels; blocked's 4-lane panels hold 4, 8 and 16 units), B in {1, 2, 5} (row tiles of 6 and 3 and their
  * tails), I != H, every cell, both feeds, threads 1 and 2.  A variant must PASS
  * (or be MARGINAL/MISTRUSTED) wherever ts_variant_available says it runs, and be
  * SKIPPED exactly where it says it does not. */
@@ -38,7 +38,7 @@ static void check_problem(const char *desc, uint64_t seed)
 int main(void)
 {
     static const char *const cells[] = {"rnn", "gru", "lstm"};
-    static const int Hs[] = {7, 8, 9, 19, 15, 16, 17, 35, 63, 65};
+    static const int Hs[] = {3, 5, 7, 8, 9, 19, 15, 16, 17, 35, 63, 65};
     static const int Bs[] = {1, 2, 5};
     const int nH = (int)(sizeof Hs / sizeof Hs[0]);
     int n = 0;
@@ -64,6 +64,8 @@ int main(void)
         /* batch x state wide enough that the 4 MiB hoisting budget splits the
          * encoder into two chunks (avx512 and avx2 alike) */
         "lstm:b64:i10:h100:e40:d4:teacher:t2", "gru:b64:i10:h100:e50:d3:greedy:v5:t1",
+        /* forget_bias 0; 3 threads over 1 granule (two threads own nothing) */
+        "lstm:b2:i3:h12:e5:d0:teacher:t3:fb0",
     };
     for (size_t k = 0; k < sizeof extra / sizeof extra[0]; k++)
         check_problem(extra[k], 9000 + k);

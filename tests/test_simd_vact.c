@@ -2,7 +2,7 @@
  * of the float result, on a dense sweep plus the branch edges.  Bounds are the
  * documented ones (docs/variants-simd.md); an ISA the CPU lacks is skipped. */
 #include "kernels/cpu.h"
-#include "kernels/x86/f32-vact.h"
+#include "kernels/ukernel/f32-vact.h"
 #include "tests/check.h"
 
 #include <float.h>
@@ -79,6 +79,7 @@ static void check_isa(const char *isa, vact_fn vexp, vact_fn vsig, vact_fn vtanh
 int main(void)
 {
     uint32_t isa = ts_cpu_isa();
+    check_isa("generic", ts_f32_vexp__generic, ts_f32_vsigmoid__generic, ts_f32_vtanh__generic);
 #if TS_HAVE_AVX512
     if ((isa & TS_ISA_AVX512) == TS_ISA_AVX512)
         check_isa("avx512", ts_f32_vexp__avx512, ts_f32_vsigmoid__avx512, ts_f32_vtanh__avx512);

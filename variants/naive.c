@@ -35,8 +35,9 @@ static void naive_release(ts_plan *plan)
     free(np);
 }
 
-static int naive_prepare(const ts_problem *p, const ts_weights *w, ts_plan **plan, ts_err *e)
+static int naive_prepare(const void *impl, const ts_problem *p, const ts_weights *w, ts_plan **plan, ts_err *e)
 {
+    (void)impl;
     naive_plan *np = calloc(1, sizeof *np);
     if (!np)
         return ts_fail(e, "naive: out of memory");

@@ -568,8 +568,15 @@ static int build(od_plan *op, const ts_weights *w, ts_err *e)
     return 0;
 }
 
-static int prepare(const ts_problem *p, const ts_weights *w, bool any, ts_plan **plan, ts_err *e)
+/* What a oneDNN variant's .impl points to: the weight format it asks for. */
+typedef struct od_format {
+    bool any; /* oneDNN's preferred format (reordered once, untimed), else plain ldigo */
+} od_format;
+static const od_format od_format_any = {true}, od_format_ldigo = {false};
+
+static int od_prepare(const void *impl, const ts_problem *p, const ts_weights *w, ts_plan **plan, ts_err *e)
 {
+    const bool any = ((const od_format *)impl)->any;
     od_plan *op = calloc(1, sizeof *op);
     if (!op)
         return ts_fail(e, "onednn: out of memory");
@@ -586,16 +593,6 @@ static int prepare(const ts_problem *p, const ts_weights *w, bool any, ts_plan *
     }
     *plan = op;
     return 0;
-}
-
-static int od_prepare_any(const ts_problem *p, const ts_weights *w, ts_plan **plan, ts_err *e)
-{
-    return prepare(p, w, true, plan, e);
-}
-
-static int od_prepare_ldigo(const ts_problem *p, const ts_weights *w, ts_plan **plan, ts_err *e)
-{
-    return prepare(p, w, false, plan, e);
 }
 
 /* oneDNN 2.6's RNN code indexes its data and gate buffers with 32-bit int. */
@@ -621,7 +618,8 @@ const ts_variant ts_variant_onednn = {
     .summary = "oneDNN " OD_VERSION " RNN primitives, weights in its preferred format (any)",
     .isa = 0,
     .supports = od_supports,
-    .prepare = od_prepare_any,
+    .impl = &od_format_any,
+    .prepare = od_prepare,
     .run = od_run,
     .release = od_release,
     .detail = od_detail,
@@ -632,7 +630,8 @@ const ts_variant ts_variant_onednn_ldigo = {
     .summary = "oneDNN " OD_VERSION " RNN primitives, plain ldigo weights",
     .isa = 0,
     .supports = od_supports,
-    .prepare = od_prepare_ldigo,
+    .impl = &od_format_ldigo,
+    .prepare = od_prepare,
     .run = od_run,
     .release = od_release,
     .detail = od_detail,

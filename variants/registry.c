@@ -18,6 +18,11 @@ const ts_variant *ts_variant_find(const char *name)
     return NULL;
 }
 
+int ts_variant_prepare(const ts_variant *v, const ts_problem *p, const ts_weights *w, ts_plan **plan, ts_err *e)
+{
+    return v->prepare(v->impl, p, w, plan, e);
+}
+
 bool ts_variant_isa_ok(const ts_variant *v, char *why, size_t n)
 {
     uint32_t have = ts_cpu_isa();

@@ -6,6 +6,7 @@
 
 #include "../kernels/cpu.h"
 #include "../kernels/tiedseq.h"
+#include "../kernels/unroll.h"
 
 typedef void ts_plan; /* each variant's own state, opaque to the harness */
 
@@ -13,6 +14,9 @@ typedef struct ts_variant {
     const char *name;    /* command line and results: "avx512" */
     const char *summary; /* one line for `tiedseq list` */
     uint32_t isa;        /* TS_ISA_* bits it needs; the registry checks them, not the variant */
+    /* handed to prepare: what distinguishes variants that share their operations
+     * (a micro-kernel table, a oneDNN weight format); NULL when unused */
+    const void *impl;
     /* shape limits only; say why not in `why` */
     bool (*supports)(const ts_problem *p, char *why, size_t why_len);
     /* untimed: pack weights, allocate every buffer.
@@ -22,7 +26,7 @@ typedef struct ts_variant {
      * *w and every array it points to must stay alive and unchanged until release:
      * a packed copy and the live arrays would otherwise disagree.  Inputs, outputs
      * and in->loop_ctx are used only during the run call they are passed to. */
-    int (*prepare)(const ts_problem *p, const ts_weights *w, ts_plan **plan, ts_err *e);
+    int (*prepare)(const void *impl, const ts_problem *p, const ts_weights *w, ts_plan **plan, ts_err *e);
     /* timed: one whole tied seq2seq forward; no allocation, no I/O; returns 0 or
      * the loop function's non-zero status */
     int (*run)(ts_plan *plan, const ts_inputs *in, ts_outputs *out);
@@ -38,7 +42,15 @@ typedef struct ts_variant {
 extern const ts_variant *const ts_variants[];
 extern const size_t ts_variant_count;
 
+/* The unroll driver's operations (kernels/unroll.h): a variant on it is
+ * { .name, .summary, .isa, .impl = &ts_ukernels_<isa>, TS_UNROLL_OPS } */
+#define TS_UNROLL_OPS                                                                            \
+    .supports = ts_unroll_supports, .prepare = ts_unroll_prepare, .run = ts_unroll_run,         \
+    .release = ts_unroll_release, .detail = ts_unroll_detail
+
 const ts_variant *ts_variant_find(const char *name);
+/* v->prepare(v->impl, ...): the one way callers prepare a variant */
+int ts_variant_prepare(const ts_variant *v, const ts_problem *p, const ts_weights *w, ts_plan **plan, ts_err *e);
 /* ISA check first (reason names what is missing), then the variant's supports(). */
 bool ts_variant_available(const ts_variant *v, const ts_problem *p, char *why, size_t n);
 /* Same ISA check without a problem (for `list`). */

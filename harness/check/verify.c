@@ -183,7 +183,7 @@ int ts_run_variant(const ts_variant *var, const ts_problem *p, const ts_weights 
                    const ts_inputs *in, ts_outputs *out, ts_err *e)
 {
     ts_plan *plan = NULL;
-    if (var->prepare(p, w, &plan, e))
+    if (ts_variant_prepare(var, p, w, &plan, e))
         return -1;
     int rc = var->run(plan, in, out);
     var->release(plan);

@@ -340,7 +340,7 @@ static void prepare_member(member *m, vref *c, uint64_t seed, double sample_s)
     ts_err e = {{0}};
     memset(&m->out, 0, sizeof m->out);
     m->in = &c->t.in;
-    if (ts_result_alloc(&m->out, &pt->p, false, &e) || pt->var->prepare(&pt->p, &c->t.w, &m->plan, &e)) {
+    if (ts_result_alloc(&m->out, &pt->p, false, &e) || ts_variant_prepare(pt->var, &pt->p, &c->t.w, &m->plan, &e)) {
         m->plan = NULL;
         point_error(pt, e.msg);
         return;

@@ -1,23 +1,11 @@
 /* The avx512 instance of the register-tile kernels (rnn-tile.inc.h): 6x64 tiles,
  * 6 batch rows x 4 vectors of 16 floats.  Runs only after the CPU check. */
-#include "f32-gemm.h"
+#include "../ukernel/ukernel.h"
 #include "simd-avx512.h"
-#include "vact.inc.h"
+#include "../ukernel/vact.inc.h"
 
 #define TS_MR 6
 #define TS_KN(op) ts_f32_##op##_6x64__avx512
-#include "rnn-tile.inc.h"
+#include "../ukernel/rnn-tile.inc.h"
 
-const ts_ukernels ts_ukernels_avx512 = {
-    .isa = "avx512",
-    .tile = "6x64",
-    .lanes = VF_LANES,
-    .xproj = TS_KN(xproj),
-    .step = {
-        [TS_PH_RNN] = TS_KN(step_rnn),
-        [TS_PH_LSTM] = TS_KN(step_lstm),
-        [TS_PH_GRU_GATES] = TS_KN(step_gru_gates),
-        [TS_PH_GRU_CAND] = TS_KN(step_gru_cand),
-    },
-    .argmax = TS_KN(argmax),
-};
+const ts_ukernels ts_ukernels_avx512 = TS_UKERNELS("avx512", "6x64");

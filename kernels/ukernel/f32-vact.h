@@ -1,5 +1,6 @@
-/* Vector activations over arrays, one set per ISA (kernels/x86/f32-vact-<isa>.c).
- * Call an ISA's functions only after ts_cpu_isa() reports it.  The step kernels
+/* Vector activations over arrays, one set per ISA (kernels/x86/f32-vact-<isa>.c,
+ * kernels/ukernel/f32-vact-generic.c).  Call an ISA's functions only after
+ * ts_cpu_isa() reports it; the generic ones run anywhere.  The step kernels
  * use the register-level versions (vact.inc.h) in their epilogues; these array
  * forms exist for tests (ulp error against double) and for benchmarks. */
 #ifndef TS_F32_VACT_H
@@ -10,6 +11,9 @@
 void ts_f32_vexp__avx512(const float *x, float *y, size_t n);
 void ts_f32_vsigmoid__avx512(const float *x, float *y, size_t n);
 void ts_f32_vtanh__avx512(const float *x, float *y, size_t n);
+void ts_f32_vexp__generic(const float *x, float *y, size_t n);
+void ts_f32_vsigmoid__generic(const float *x, float *y, size_t n);
+void ts_f32_vtanh__generic(const float *x, float *y, size_t n);
 void ts_f32_vexp__avx2(const float *x, float *y, size_t n);
 void ts_f32_vsigmoid__avx2(const float *x, float *y, size_t n);
 void ts_f32_vtanh__avx2(const float *x, float *y, size_t n);

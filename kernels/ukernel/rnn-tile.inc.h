@@ -1,9 +1,10 @@
 /* The register-tile GEMM and step kernels, written once against the vf_*
  * vocabulary.  The including ISA file defines, before including this:
  *     a simd-<isa>.h and vact.inc.h      the vector ops and activations
- *     TS_MR                              rows per register tile (AVX-512 6, AVX2 3)
+ *     TS_MR                              rows per register tile (AVX-512 6, AVX2 3, generic 3)
  *     TS_KN(op)                          the kernel name: ts_f32_##op##_<tile>__<isa>
- * and gets TS_KN(xproj) and TS_KN(step_{rnn,lstm,gru_gates,gru_cand}).
+ * and gets TS_KN(xproj), TS_KN(step_{rnn,lstm,gru_gates,gru_cand}), TS_KN(argmax)
+ * and TS_UKERNELS(isa, tile), the initializer of its ts_ukernels table.
  *
  * A tile is TS_MR batch rows x TS_PANEL_VECS vectors (one packed panel row,
  * pack.h), TS_MR*4 accumulators in registers: every k broadcasts one input
@@ -12,7 +13,7 @@
 #ifndef TS_RNN_TILE_INC_H
 #define TS_RNN_TILE_INC_H
 #include "../pack.h"
-#include "../unroll.h"
+#include "ukernel.h"
 
 #include <float.h>
 #include <stdbool.h>
@@ -312,5 +313,19 @@ void TS_KN(argmax)(int64_t rows, const float *c, int64_t col0, float *best_z, in
             }
     }
 }
+
+/* The table of one instance: const ts_ukernels ts_ukernels_<isa> = TS_UKERNELS("<isa>", "<tile>"); */
+#define TS_UKERNELS(isa_, tile_)                                 \
+    {                                                            \
+        .isa = isa_, .tile = tile_, .lanes = VF_LANES,           \
+        .xproj = TS_KN(xproj),                                   \
+        .step = {                                                \
+            [TS_PH_RNN] = TS_KN(step_rnn),                       \
+            [TS_PH_LSTM] = TS_KN(step_lstm),                     \
+            [TS_PH_GRU_GATES] = TS_KN(step_gru_gates),           \
+            [TS_PH_GRU_CAND] = TS_KN(step_gru_cand),             \
+        },                                                       \
+        .argmax = TS_KN(argmax),                                 \
+    }
 
 #endif

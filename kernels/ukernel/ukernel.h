@@ -1,0 +1,55 @@
+/* The micro-kernel interface: what an ISA supplies to the unroll driver
+ * (kernels/unroll.c), BLIS style: the driver is written once, and each ISA
+ * (portable generic vectors, avx2, avx512) fills one ts_ukernels table from
+ * the shared templates in this folder (rnn-tile.inc.h over a simd-<isa>.h).
+ * The driver only ever calls through the table, so the naive -> blocked ->
+ * avx2 -> avx512 ladder changes one thing per rung: the vector width and tile. */
+#ifndef TS_UKERNEL_H
+#define TS_UKERNEL_H
+#include "../tiedseq.h"
+
+/* The elementwise epilogue a step kernel applies to its tile. */
+typedef enum {
+    TS_PH_RNN,       /* h' = tanh(z) */
+    TS_PH_LSTM,      /* c' = c*sig(f) + sig(i)*tanh(j); h' = tanh(c')*sig(o) */
+    TS_PH_GRU_GATES, /* r = sig(zr), u = sig(zu): rh = r*h, u kept */
+    TS_PH_GRU_CAND,  /* h' = u*h + (1-u)*tanh(zc) */
+    TS_PH_COUNT
+} ts_phase;
+
+/* One step kernel call: one panel, all `rows` batch rows. */
+typedef struct ts_tile_args {
+    int64_t rows, H;     /* batch rows; state width (the recurrent GEMM's depth) */
+    int64_t ldh;         /* row stride of every [rows x ldh] state buffer */
+    float *xacc;         /* [rows x nw]: bias + x @ Wx of this panel on entry; scratch after */
+    const float *wh;     /* this panel's state rows (pack.h) */
+    const float *a;      /* recurrent GEMM operand [rows x ldh]: h, or r*h (GRU candidate) */
+    int64_t u0;          /* first unit of the panel */
+    const float *h;      /* h_t (GRU gates and candidate read it) */
+    float *h_out;        /* h_{t+1} */
+    float *c;            /* LSTM c, updated in place */
+    float *rh, *u;       /* GRU r*h and u */
+} ts_tile_args;
+
+typedef struct ts_ukernels {
+    const char *isa;  /* "avx512" */
+    const char *tile; /* register tile, rows x floats: "6x64" */
+    int lanes;        /* floats per vector */
+    /* c[rows x nw] = bias + a[rows x K] @ w[K x nw] (one panel; lda = a's row stride) */
+    void (*xproj)(int64_t rows, int64_t K, const float *a, int64_t lda, const float *w,
+                  const float *bias, float *c);
+    void (*step[TS_PH_COUNT])(const ts_tile_args *t);
+    /* greedy: per row of one logits panel c[rows x TS_PANEL_VECS*lanes] (first
+     * column col0), raise (best_z, best_i) on a strictly greater maximum,
+     * NaN skipped (TF's argmax: see the x86 kernel); NULL =
+     * the greedy projection goes through ts_loop_call on one thread */
+    void (*argmax)(int64_t rows, const float *c, int64_t col0, float *best_z, int64_t *best_i);
+} ts_ukernels;
+
+/* The tables.  Use an ISA's table only after ts_cpu_isa() reports the ISA
+ * (the variant registry checks it); generic runs on any x86-64. */
+extern const ts_ukernels ts_ukernels_generic; /* GCC vector extensions, 4 lanes (SSE2) */
+extern const ts_ukernels ts_ukernels_avx2;
+extern const ts_ukernels ts_ukernels_avx512;
+
+#endif
