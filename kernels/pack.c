@@ -18,7 +18,7 @@ static void pack_rows(const ts_pset *ps, const float *kernel, int64_t r0, int64_
         }
 }
 
-int ts_pset_pack(ts_pset *ps, const float *kernel, const float *bias, int64_t I, int64_t H,
+int ts_pset_pack(ts_pset *ps, const float *kernel, const float *bias, int64_t I, int64_t R, int64_t H,
                  int64_t Hp, int gates, int lanes, int fb_gate, float fb, ts_err *e)
 {
     memset(ps, 0, sizeof *ps);
@@ -26,6 +26,7 @@ int ts_pset_pack(ts_pset *ps, const float *kernel, const float *bias, int64_t I,
     ps->nw = (int64_t)TS_PANEL_VECS * lanes;
     ps->upp = ps->nw / gates;
     ps->I = I;
+    ps->R = R;
     ps->H = H;
     if (ps->upp * gates != ps->nw || Hp % ps->upp)
         return ts_fail(e, "pack: %d gates do not tile %lld units in panels of %lld", gates,
@@ -33,19 +34,20 @@ int ts_pset_pack(ts_pset *ps, const float *kernel, const float *bias, int64_t I,
     ps->panels = Hp / ps->upp;
     size_t per_row = (size_t)(ps->panels * ps->nw);
     ps->wx = ts_alloc(per_row * (size_t)I * sizeof(float));
-    ps->wh = ts_alloc(per_row * (size_t)H * sizeof(float));
+    ps->wh = R ? ts_alloc(per_row * (size_t)R * sizeof(float)) : NULL;
     ps->bias = ts_alloc(per_row * sizeof(float));
-    if (!ps->wx || !ps->wh || !ps->bias) {
+    if (!ps->wx || (R && !ps->wh) || !ps->bias) {
         ts_pset_free(ps);
         return ts_fail(e, "pack: out of memory for %.1f MiB of packed weights",
-                       (double)per_row * (double)(I + H + 1) * 4.0 / (1 << 20));
+                       (double)per_row * (double)(I + R + 1) * 4.0 / (1 << 20));
     }
     pack_rows(ps, kernel, 0, I, ps->wx);
-    pack_rows(ps, kernel, I, H, ps->wh);
+    if (R)
+        pack_rows(ps, kernel, I, R, ps->wh);
     for (int64_t p = 0; p < ps->panels; p++)
         for (int64_t c = 0; c < ps->nw; c++) {
             int64_t g = c / ps->upp, u = p * ps->upp + c % ps->upp;
-            float b = u < H ? bias[g * H + u] : 0.0f;
+            float b = u < H && bias ? bias[g * H + u] : 0.0f;
             ps->bias[p * ps->nw + c] = u < H && g == fb_gate ? b + fb : b;
         }
     return 0;

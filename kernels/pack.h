@@ -24,17 +24,20 @@ typedef struct ts_pset {
     int64_t upp;    /* units per panel = TS_PANEL_VECS * lanes / gates */
     int64_t nw;     /* floats per packed row = TS_PANEL_VECS * lanes */
     int64_t panels; /* Hp / upp */
-    int64_t I, H;
+    int64_t I, R;   /* input rows, state rows of the source kernel */
+    int64_t H;      /* units per gate block (source columns = gates * H) */
     float *wx;      /* [panels][I][nw]: input rows of the kernel */
-    float *wh;      /* [panels][H][nw]: state rows of the kernel */
+    float *wh;      /* [panels][R][nw]: state rows of the kernel; NULL when R = 0 */
     float *bias;    /* [panels][nw]; LSTM forget_bias already added to f */
 } ts_pset;
 
-/* Pack kernel [(I+H) x gates*H] and bias [gates*H] for vectors of `lanes` floats,
- * covering Hp units (Hp a multiple of upp, >= H).  fb is added to gate block
- * fb_gate (LSTM f; pass -1 for none): f' = z_f + forget_bias folded into the bias,
- * as oneDNN does (at most 1 ulp from TF's separate add). */
-int ts_pset_pack(ts_pset *ps, const float *kernel, const float *bias, int64_t I, int64_t H,
+/* Pack kernel [(I+R) x gates*H] and bias [gates*H] (NULL: zeros) for vectors
+ * of `lanes` floats, covering Hp units (Hp a multiple of upp, >= H).  R is the
+ * recurrent width: H, or P for TF's LSTMCell with num_proj; 0 packs a plain
+ * [I x H] matrix (the projection m @ Kp, through xproj).  fb is added to gate
+ * block fb_gate (LSTM f; pass -1 for none): f' = z_f + forget_bias folded into
+ * the bias, as oneDNN does (at most 1 ulp from TF's separate add). */
+int ts_pset_pack(ts_pset *ps, const float *kernel, const float *bias, int64_t I, int64_t R, int64_t H,
                  int64_t Hp, int gates, int lanes, int fb_gate, float fb, ts_err *e);
 void ts_pset_free(ts_pset *ps);
 
@@ -44,7 +47,7 @@ static inline const float *ts_pset_wx(const ts_pset *ps, int64_t panel)
 }
 static inline const float *ts_pset_wh(const ts_pset *ps, int64_t panel)
 {
-    return ps->wh + panel * ps->H * ps->nw;
+    return ps->wh + panel * ps->R * ps->nw;
 }
 static inline const float *ts_pset_bias(const ts_pset *ps, int64_t panel)
 {

@@ -1,5 +1,18 @@
 /* The persistent unroll driver (see unroll.h).  ISA-neutral: all vector work is
- * in the ukernels table; this file decides who computes what, and when. */
+ * in the micro-kernel table; this file decides who computes what, and when.
+ *
+ * Vocabulary.  A *cell* is one (layer, step) of the MultiRNNCell unroll.  A
+ * *tick* runs a contiguous range of layers [la, lb], each at its own step, and
+ * ends with one barrier: layer-by-layer, a tick is one layer at one step; in
+ * the wavefront, a tick is an anti-diagonal (layer l at step d - l).  Inside a
+ * tick the cells' *phases* run in order (GRU: gates, candidate; LSTMCell with
+ * num_proj: cell, projection), with a barrier between phases, and each phase's
+ * units are split over the threads as one list across the tick's layers.
+ * Steps come in *chunks* of S steps whose layer-0 input is known in advance
+ * (encoder; teacher-forced decoder): their input projection is hoisted, one
+ * GEMM per chunk.  Layers above 0 hoist theirs too in the layer-by-layer
+ * schedule (their input, the layer below's outputs of the chunk, is complete
+ * by then); in the wavefront they multiply their input inside the step. */
 #include "unroll.h"
 
 #include <float.h>
@@ -19,28 +32,43 @@
  * so two threads never write the same line of a state row. */
 #define MIN_GRANULE 16
 
+/* One layer: its packed matrices, state and per-chunk buffers. */
+typedef struct layer {
+    int64_t in_w;          /* input width: I for layer 0, else the output width */
+    bool residual;         /* ResidualWrapper: output = cell output + input */
+    ts_pset ps[2];         /* cell matrices: [0] (GRU: gates), [1] GRU candidate */
+    ts_pset proj;          /* LSTMCell num_proj: m @ Kp (proj.panels == 0: none) */
+    float *peep;           /* LSTMCell: [3][Hp] w_i, w_f, w_o diagonals (zeros without :peep) */
+    float *h[2];           /* state h (m when projecting) [B x Rp], double-buffered */
+    float *c, *rh, *u, *m; /* [B x Hp]: LSTM c; GRU r*h and u; m before the projection */
+    float *xproj[2];       /* per cell matrix: [panels][S*B][nw] input pre-activations */
+    float *y;              /* [S x B x out_w] outputs of a chunk (the next layer's input); NULL at the top */
+} layer;
+
 struct ts_unroll_plan {
     ts_problem p;
     const ts_weights *w;
     const ts_ukernels *uk;
-    int nps;           /* packed matrices: 1, GRU 2 (gates, candidate) */
-    ts_pset ps[2];
-    ts_phase phase[2]; /* the step kernel of each */
-    int64_t Hp;        /* H padded to the granule; row stride of the state buffers */
-    int64_t granule;   /* units per ownership unit (a multiple of every pset's upp) */
-    int64_t S;         /* steps per hoisted chunk */
-    float *hbuf[2];    /* h_t and h_{t+1} [B x Hp], swapped every step */
-    float *c, *rh, *u; /* LSTM c; GRU r*h and u [B x Hp] */
-    float *x;          /* greedy: next input [B x I] */
-    float *xproj[2];   /* per pset: [panels][S*B][nw] */
+    bool wavefront;
+    int L, nphase;         /* layers; cell phases per step (GRU 2, else 1) */
+    ts_phase phase[2];
+    int64_t Hp;            /* H padded to the granule: stride of c, rh, u, m */
+    int64_t out_w, Rp;     /* output (= recurrent) width P or H; padded: stride of h */
+    int64_t granule;       /* ownership unit over Hp (cell phases) */
+    int64_t ogranule;      /* ownership unit over Rp (outputs: the projection's panels, else granule) */
+    int64_t S;             /* steps per chunk */
+    float cell_clip, proj_clip; /* INFINITY when absent */
+    layer lay[TS_MAX_LAYERS];
+    float *pscr;           /* per thread [B][nw]: one projection panel */
+    float *x;              /* greedy (one-thread loop function): next input [B x I] */
     /* greedy projection on every thread (NULL gw: one thread, ts_loop_call) */
-    int64_t gnw, gpanels; /* logits panel width; panels over V */
-    float *gw;         /* W packed [gpanels][H][gnw], zero-padded */
-    float *gb;         /* bias [gpanels][gnw], padded columns -inf (never chosen) */
-    float *gz;         /* per thread [B][gnw]: one panel's logits */
-    float *gbest_z;    /* per thread [B]: best logit of its columns */
-    int64_t *gbest_i;  /* per thread [B]: its index, -1 = none */
-    float *gx;         /* per thread [B x I]: the next input (no second barrier) */
+    int64_t gnw, gpanels;  /* logits panel width; panels over V */
+    float *gw;             /* W packed [gpanels][out_w][gnw], zero-padded */
+    float *gb;             /* bias [gpanels][gnw], padded columns -inf (never chosen) */
+    float *gz;             /* per thread [B][gnw]: one panel's logits */
+    float *gbest_z;        /* per thread [B]: best logit of its columns */
+    int64_t *gbest_i;      /* per thread [B]: its index, -1 = none */
+    float *gx;             /* per thread [B x I]: the next input (no second barrier) */
     char detail[256];
 };
 
@@ -49,51 +77,101 @@ typedef struct worker {
     ts_unroll_plan *pl;
     const ts_inputs *in;
     ts_outputs *out;
-    int64_t u0, u1;    /* owned units [u0, u1) of Hp */
-    int cur;           /* hbuf index holding h_t */
+    int t, T;
+    int cur[TS_MAX_LAYERS]; /* per layer: the h buffer holding its current state */
 } worker;
 
+/* Where a chunk's layer-0 input comes from and where its outputs go. */
+typedef struct chunk {
+    const float *x;        /* layer 0's input rows [m x B x I] */
+    int64_t m;             /* steps */
+    int64_t out0;          /* decoder step of slot 0, or -1 in the encoder (no outputs) */
+} chunk;
+
 static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+static void layer_free(layer *ly)
+{
+    ts_pset_free(&ly->ps[0]), ts_pset_free(&ly->ps[1]), ts_pset_free(&ly->proj);
+    ts_free(ly->peep), ts_free(ly->h[0]), ts_free(ly->h[1]);
+    ts_free(ly->c), ts_free(ly->rh), ts_free(ly->u), ts_free(ly->m);
+    ts_free(ly->xproj[0]), ts_free(ly->xproj[1]), ts_free(ly->y);
+}
 
 void ts_unroll_release(void *plan)
 {
     ts_unroll_plan *pl = plan;
     if (!pl)
         return;
-    for (int k = 0; k < 2; k++) {
-        ts_pset_free(&pl->ps[k]);
-        ts_free(pl->hbuf[k]);
-        ts_free(pl->xproj[k]);
-    }
-    ts_free(pl->c), ts_free(pl->rh), ts_free(pl->u), ts_free(pl->x);
+    for (int l = 0; l < TS_MAX_LAYERS; l++)
+        layer_free(&pl->lay[l]);
+    ts_free(pl->pscr), ts_free(pl->x);
     ts_free(pl->gw), ts_free(pl->gb), ts_free(pl->gz), ts_free(pl->gbest_z), ts_free(pl->gbest_i);
     ts_free(pl->gx);
     free(pl);
 }
 
-static int pack_cell(ts_unroll_plan *pl, ts_err *e)
+bool ts_unroll_supports(const ts_problem *p, char *why, size_t n)
+{
+    (void)p, (void)why, (void)n;
+    return true; /* every shape: tails are padded panels, never refused */
+}
+
+/* The wavefront only differs from layer-by-layer with several layers. */
+bool ts_unroll_supports_wavefront(const ts_problem *p, char *why, size_t n)
+{
+    if (p->layers > 1)
+        return true;
+    snprintf(why, n, "the wavefront schedule needs several layers (:l2 or more); with one it is the plain variant");
+    return false;
+}
+
+static bool lstm_cell_extras(const ts_problem *p)
+{
+    return p->cell == TS_CELL_LSTM && (p->peep || p->has_cell_clip || p->P > 0);
+}
+
+/* ---- prepare (untimed) ---- */
+
+static int pack_layer(ts_unroll_plan *pl, int l, ts_err *e)
 {
     const ts_problem *p = &pl->p;
+    const ts_cell_weights *cw = &pl->w->cell[l];
+    layer *ly = &pl->lay[l];
     const int lanes = pl->uk->lanes;
+    const int64_t I = ly->in_w, R = pl->out_w, H = p->H;
     switch (p->cell) {
     case TS_CELL_LSTM:
-        pl->nps = 1, pl->phase[0] = TS_PH_LSTM;
-        return ts_pset_pack(&pl->ps[0], pl->w->cell[0].kernel, pl->w->cell[0].bias, p->I, p->H, pl->Hp, 4, lanes, 2,
-                            p->forget_bias, e);
-    case TS_CELL_RNN:
-        pl->nps = 1, pl->phase[0] = TS_PH_RNN;
-        return ts_pset_pack(&pl->ps[0], pl->w->cell[0].kernel, pl->w->cell[0].bias, p->I, p->H, pl->Hp, 1, lanes, -1, 0, e);
-    case TS_CELL_GRU:
-        pl->nps = 2, pl->phase[0] = TS_PH_GRU_GATES, pl->phase[1] = TS_PH_GRU_CAND;
-        if (ts_pset_pack(&pl->ps[0], pl->w->cell[0].kernel, pl->w->cell[0].bias, p->I, p->H, pl->Hp, 2, lanes, -1, 0, e))
+        if (ts_pset_pack(&ly->ps[0], cw->kernel, cw->bias, I, R, H, pl->Hp, 4, lanes, 2, p->forget_bias, e))
             return -1;
-        return ts_pset_pack(&pl->ps[1], pl->w->cell[0].cand_kernel, pl->w->cell[0].cand_bias, p->I, p->H, pl->Hp, 1,
-                            lanes, -1, 0, e);
+        if (p->P > 0 && ts_pset_pack(&ly->proj, cw->proj_kernel, NULL, H, 0, p->P, pl->Rp, 1, lanes, -1, 0, e))
+            return -1;
+        return 0;
+    case TS_CELL_RNN:
+        return ts_pset_pack(&ly->ps[0], cw->kernel, cw->bias, I, R, H, pl->Hp, 1, lanes, -1, 0, e);
+    case TS_CELL_GRU:
+        if (ts_pset_pack(&ly->ps[0], cw->kernel, cw->bias, I, R, H, pl->Hp, 2, lanes, -1, 0, e))
+            return -1;
+        return ts_pset_pack(&ly->ps[1], cw->cand_kernel, cw->cand_bias, I, R, H, pl->Hp, 1, lanes, -1, 0, e);
     }
     return ts_fail(e, "unroll: unknown cell %d", (int)p->cell);
 }
 
-/* Steps per hoisted chunk: as many as the budget holds, at least 1, at most the
+/* LSTMCell peepholes, zero-padded to Hp (zeros without :peep: one epilogue). */
+static int pack_peepholes(ts_unroll_plan *pl, int l)
+{
+    const ts_cell_weights *cw = &pl->w->cell[l];
+    float *d = pl->lay[l].peep = ts_alloc((size_t)(3 * pl->Hp) * 4);
+    if (!d)
+        return -1;
+    const float *src[3] = {cw->w_i_diag, cw->w_f_diag, cw->w_o_diag};
+    for (int k = 0; k < 3 && pl->p.peep; k++)
+        memcpy(d + k * pl->Hp, src[k], (size_t)pl->p.H * 4);
+    return 0;
+}
+
+/* Steps per chunk: as many as the budget holds, at least 1, at most the
  * longest run of steps whose input is known in advance. */
 static int64_t chunk_steps(const ts_problem *p, int64_t floats_per_step)
 {
@@ -102,19 +180,35 @@ static int64_t chunk_steps(const ts_problem *p, int64_t floats_per_step)
     return s < 1 ? 1 : s > known ? known : s;
 }
 
+static int alloc_layer(ts_unroll_plan *pl, int l)
+{
+    const ts_problem *p = &pl->p;
+    layer *ly = &pl->lay[l];
+    const size_t BH = (size_t)(p->B * pl->Hp), BR = (size_t)(p->B * pl->Rp);
+    bool ok = (ly->h[0] = ts_alloc(BR * 4)) && (ly->h[1] = ts_alloc(BR * 4)) && (ly->c = ts_alloc(BH * 4)) &&
+              (ly->rh = ts_alloc(BH * 4)) && (ly->u = ts_alloc(BH * 4)) && (ly->m = ts_alloc(BH * 4));
+    for (int k = 0; ok && k < pl->nphase; k++)
+        ok = (ly->xproj[k] = ts_alloc((size_t)(pl->S * p->B * ly->ps[k].panels * ly->ps[k].nw) * 4));
+    if (ok && l + 1 < pl->L)
+        ok = (ly->y = ts_alloc((size_t)(pl->S * p->B * pl->out_w) * 4));
+    return ok ? 0 : -1;
+}
+
 static int alloc_buffers(ts_unroll_plan *pl, ts_err *e)
 {
     const ts_problem *p = &pl->p;
-    const size_t BH = (size_t)(p->B * pl->Hp);
-    int64_t per_step = 0;
-    for (int k = 0; k < pl->nps; k++)
-        per_step += p->B * pl->ps[k].panels * pl->ps[k].nw;
+    int64_t per_step = 0; /* floats per step of every layer's chunk buffers */
+    for (int l = 0; l < pl->L; l++) {
+        for (int k = 0; k < pl->nphase; k++)
+            per_step += p->B * pl->lay[l].ps[k].panels * pl->lay[l].ps[k].nw;
+        per_step += l + 1 < pl->L ? p->B * pl->out_w : 0;
+    }
     pl->S = chunk_steps(p, per_step);
-    bool ok = (pl->hbuf[0] = ts_alloc(BH * 4)) && (pl->hbuf[1] = ts_alloc(BH * 4)) &&
-              (pl->c = ts_alloc(BH * 4)) && (pl->rh = ts_alloc(BH * 4)) && (pl->u = ts_alloc(BH * 4)) &&
-              (pl->x = ts_alloc((size_t)(p->B * p->I) * 4));
-    for (int k = 0; ok && k < pl->nps; k++)
-        ok = (pl->xproj[k] = ts_alloc((size_t)(pl->S * p->B * pl->ps[k].panels * pl->ps[k].nw) * 4));
+    bool ok = (pl->x = ts_alloc((size_t)(p->B * p->I) * 4));
+    if (ok && p->P > 0)
+        ok = (pl->pscr = ts_alloc((size_t)(p->threads * p->B * pl->lay[0].proj.nw) * 4));
+    for (int l = 0; ok && l < pl->L; l++)
+        ok = alloc_layer(pl, l) == 0;
     if (!ok)
         return ts_fail(e, "unroll: out of memory for state and pre-activation buffers");
     return 0;
@@ -126,13 +220,13 @@ static int alloc_buffers(ts_unroll_plan *pl, ts_err *e)
 static void pack_greedy(ts_unroll_plan *pl)
 {
     const ts_problem *p = &pl->p;
-    const int64_t T = p->threads, H = p->H, V = p->V;
+    const int64_t T = p->threads, K = pl->out_w, V = p->V;
     if (p->feed != TS_FEED_GREEDY || p->D < 2 || !pl->uk->argmax || !pl->w->proj_w)
         return;
     pl->gnw = (int64_t)TS_PANEL_VECS * pl->uk->lanes;
     pl->gpanels = (V + pl->gnw - 1) / pl->gnw;
     const size_t cols = (size_t)(pl->gpanels * pl->gnw);
-    bool ok = (pl->gw = ts_alloc(cols * (size_t)H * 4)) && (pl->gb = ts_alloc(cols * 4)) &&
+    bool ok = (pl->gw = ts_alloc(cols * (size_t)K * 4)) && (pl->gb = ts_alloc(cols * 4)) &&
               (pl->gz = ts_alloc((size_t)(T * p->B * pl->gnw) * 4)) &&
               (pl->gbest_z = ts_alloc((size_t)(T * p->B) * 4)) &&
               (pl->gbest_i = ts_alloc((size_t)(T * p->B) * sizeof(int64_t))) &&
@@ -146,144 +240,302 @@ static void pack_greedy(ts_unroll_plan *pl)
     }
     for (int64_t q = 0; q < pl->gpanels; q++) {
         const int64_t v0 = q * pl->gnw, n = V - v0 < pl->gnw ? V - v0 : pl->gnw;
-        float *wq = pl->gw + q * H * pl->gnw; /* padding stays zero (ts_alloc) */
-        for (int64_t k = 0; k < H; k++)
+        float *wq = pl->gw + q * K * pl->gnw; /* padding stays zero (ts_alloc) */
+        for (int64_t k = 0; k < K; k++)
             memcpy(wq + k * pl->gnw, pl->w->proj_w + k * V + v0, (size_t)n * 4);
         for (int64_t j = 0; j < pl->gnw; j++)
             pl->gb[v0 + j] = j < n ? pl->w->proj_b[v0 + j] : -INFINITY;
     }
 }
 
-bool ts_unroll_supports(const ts_problem *p, char *why, size_t n)
+static void set_shape(ts_unroll_plan *pl)
 {
-    (void)p, (void)why, (void)n;
-    return true;
+    const ts_problem *p = &pl->p;
+    const int lanes = pl->uk->lanes;
+    pl->L = p->layers;
+    pl->out_w = p->P > 0 ? p->P : p->H;
+    /* every panel must fall inside one thread's units: the widest panel
+     * (TS_PANEL_VECS vectors of one gate) sets the granule */
+    int64_t widest = p->cell == TS_CELL_LSTM ? lanes : (int64_t)TS_PANEL_VECS * lanes;
+    pl->granule = widest < MIN_GRANULE ? MIN_GRANULE : widest;
+    pl->Hp = round_up(p->H, pl->granule);
+    int64_t pgranule = TS_PANEL_VECS * lanes < MIN_GRANULE ? MIN_GRANULE : TS_PANEL_VECS * lanes;
+    pl->ogranule = p->P > 0 ? pgranule : pl->granule;
+    pl->Rp = p->P > 0 ? round_up(p->P, pgranule) : pl->Hp;
+    pl->cell_clip = p->has_cell_clip ? p->cell_clip : INFINITY;
+    pl->proj_clip = p->has_proj_clip ? p->proj_clip : INFINITY;
+    pl->nphase = p->cell == TS_CELL_GRU ? 2 : 1;
+    pl->phase[0] = p->cell == TS_CELL_RNN    ? TS_PH_RNN
+                   : p->cell == TS_CELL_GRU  ? TS_PH_GRU_GATES
+                   : lstm_cell_extras(p)     ? TS_PH_LSTMCELL
+                                             : TS_PH_LSTM;
+    pl->phase[1] = TS_PH_GRU_CAND;
+    for (int l = 0; l < pl->L; l++) {
+        pl->lay[l].in_w = l == 0 ? p->I : pl->out_w;
+        pl->lay[l].residual = p->res_from > 0 && l + 1 >= p->res_from;
+    }
 }
 
-int ts_unroll_prepare(const void *ukernels, const ts_problem *p, const ts_weights *w, void **plan, ts_err *e)
+static void describe(ts_unroll_plan *pl)
 {
-    const ts_ukernels *uk = ukernels;
+    const ts_problem *p = &pl->p;
+    const ts_pset *ps = &pl->lay[0].ps[0];
+    /* no silent fallback: a greedy plan whose projection buffers could not be
+     * had runs the projection on one thread, and its label says so */
+    bool one_thread = p->feed == TS_FEED_GREEDY && p->D > 1 && pl->uk->argmax && pl->w->proj_w && !pl->gw;
+    char layers[64] = "";
+    if (pl->L > 1)
+        snprintf(layers, sizeof layers, ", %d layers %s", pl->L, pl->wavefront ? "in a wavefront" : "one by one");
+    snprintf(pl->detail, sizeof pl->detail, "%lldu x %d gates, %s tile, hoisted %s (%lld-step chunks)%s%s",
+             (long long)ps->upp, ps->gates, pl->uk->tile,
+             p->feed == TS_FEED_TEACHER ? "input" : "encoder input", (long long)pl->S, layers,
+             one_thread ? "; greedy projection on one thread (FALLBACK: no memory for the packed projection)" : "");
+}
+
+static int prepare(const ts_ukernels *uk, bool wavefront, const ts_problem *p, const ts_weights *w, void **plan,
+                   ts_err *e)
+{
     ts_unroll_plan *pl = calloc(1, sizeof *pl);
     if (!pl)
         return ts_fail(e, "%s: out of memory", uk->isa);
     pl->p = *p;
     pl->w = w;
     pl->uk = uk;
-    /* every pset's panel must fall inside one thread's units: the widest panel
-     * (TS_PANEL_VECS vectors of one gate) sets the granule */
-    int64_t widest = p->cell == TS_CELL_LSTM ? uk->lanes : (int64_t)TS_PANEL_VECS * uk->lanes;
-    pl->granule = widest < MIN_GRANULE ? MIN_GRANULE : widest;
-    pl->Hp = round_up(p->H, pl->granule);
-    if (pack_cell(pl, e) || alloc_buffers(pl, e)) {
+    pl->wavefront = wavefront;
+    set_shape(pl);
+    int rc = 0;
+    for (int l = 0; !rc && l < pl->L; l++) {
+        rc = pack_layer(pl, l, e);
+        if (!rc && pl->phase[0] == TS_PH_LSTMCELL && pack_peepholes(pl, l))
+            rc = ts_fail(e, "unroll: out of memory for peepholes");
+    }
+    if (rc || alloc_buffers(pl, e)) {
         ts_unroll_release(pl);
         return -1;
     }
     pack_greedy(pl);
-    const ts_pset *ps = &pl->ps[0];
-    /* no silent fallback: a greedy plan whose projection buffers could not be
-     * had runs the projection on one thread, and its label says so */
-    bool one_thread = p->feed == TS_FEED_GREEDY && p->D > 1 && uk->argmax && w->proj_w && !pl->gw;
-    snprintf(pl->detail, sizeof pl->detail, "%lldu x %d gates, %s tile, hoisted %s (%lld-step chunks)%s",
-             (long long)ps->upp, ps->gates, uk->tile,
-             p->feed == TS_FEED_TEACHER ? "input" : "encoder input", (long long)pl->S,
-             one_thread ? "; greedy projection on one thread (FALLBACK: no memory for the packed projection)" : "");
+    describe(pl);
     *plan = pl;
     return 0;
 }
 
+int ts_unroll_prepare(const void *ukernels, const ts_problem *p, const ts_weights *w, void **plan, ts_err *e)
+{
+    return prepare(ukernels, false, p, w, plan, e);
+}
+
+int ts_unroll_prepare_wavefront(const void *ukernels, const ts_problem *p, const ts_weights *w, void **plan,
+                                ts_err *e)
+{
+    return prepare(ukernels, true, p, w, plan, e);
+}
+
 const char *ts_unroll_detail(const void *plan) { return ((const ts_unroll_plan *)plan)->detail; }
 
-/* Own panels of pset k: [*p0, *p1). */
-static void own_panels(const worker *wk, int k, int64_t *p0, int64_t *p1)
+/* ---- the timed part ---- */
+
+/* This thread's share [*u0, *u1) of layer l's `width` units in a tick over
+ * layers [la, lb]: the tick's units, layer after layer, are cut into T equal
+ * runs of granules, so a thread may hold the end of one layer and the start
+ * of the next.  Layer by layer (la == lb) every step gives the same slice,
+ * which keeps each thread's weights in its own cache. */
+static void own_units(const worker *wk, int la, int lb, int l, int64_t width, int64_t gran, int64_t *u0,
+                      int64_t *u1)
 {
-    int64_t upp = wk->pl->ps[k].upp;
-    *p0 = wk->u0 / upp;
-    *p1 = wk->u1 / upp;
+    const int64_t ng = width / gran, base = (l - la) * ng, total = (lb - la + 1) * ng;
+    int64_t a = total * wk->t / wk->T, b = total * (wk->t + 1) / wk->T;
+    a = a < base ? base : a;
+    b = b > base + ng ? base + ng : b;
+    *u0 = (a - base) * gran;
+    *u1 = (b > a ? b - base : a - base) * gran;
 }
 
-/* Hoisted input pre-activations of n steps of input x [n*B x I], own panels. */
-static void hoist(const worker *wk, const float *x, int64_t n)
+/* Layer l's input rows at chunk slot s (row stride: the layer's in_w). */
+static const float *layer_input(const worker *wk, const chunk *ck, int l, int64_t s)
 {
     const ts_unroll_plan *pl = wk->pl;
-    const int64_t rows = n * pl->p.B;
-    for (int k = 0; k < pl->nps; k++) {
-        const ts_pset *ps = &pl->ps[k];
-        int64_t p0, p1;
-        own_panels(wk, k, &p0, &p1);
-        for (int64_t q = p0; q < p1; q++)
-            pl->uk->xproj(rows, pl->p.I, x, pl->p.I, ts_pset_wx(ps, q), ts_pset_bias(ps, q),
-                          pl->xproj[k] + q * pl->S * pl->p.B * ps->nw);
+    const int64_t B = pl->p.B;
+    return l == 0 ? ck->x + s * B * pl->p.I : pl->lay[l - 1].y + s * B * pl->out_w;
+}
+
+/* Input pre-activations of layer l for steps [0, n) of the chunk, units [u0, u1). */
+static void hoist(const worker *wk, const chunk *ck, int l, int64_t n, int64_t u0, int64_t u1)
+{
+    const ts_unroll_plan *pl = wk->pl;
+    const layer *ly = &pl->lay[l];
+    const int64_t B = pl->p.B;
+    for (int k = 0; k < pl->nphase; k++) {
+        const ts_pset *ps = &ly->ps[k];
+        for (int64_t q = u0 / ps->upp; q < u1 / ps->upp; q++)
+            pl->uk->xproj(n * B, ly->in_w, layer_input(wk, ck, l, 0), ly->in_w, ts_pset_wx(ps, q),
+                          ts_pset_bias(ps, q), ly->xproj[k] + q * pl->S * B * ps->nw);
     }
 }
 
-/* Own panels of pset k for one step: x = per-step input (multiplied here, into
- * the chunk's first slot), or NULL to take the hoisted pre-activations of step
- * sl of the current chunk. */
-static void phase(const worker *wk, int k, const float *x, int64_t sl)
+/* Phase k of layer l at slot s, own panels of units [u0, u1).  inline_x: the
+ * input is multiplied here (into the slot) rather than hoisted. */
+static void cell_phase(const worker *wk, const chunk *ck, int l, int64_t s, int k, bool inline_x, int64_t u0,
+                       int64_t u1)
 {
     const ts_unroll_plan *pl = wk->pl;
-    const ts_pset *ps = &pl->ps[k];
+    const layer *ly = &pl->lay[l];
+    const ts_pset *ps = &ly->ps[k];
     const int64_t B = pl->p.B;
+    const int cur = wk->cur[l];
+    const ts_phase ph = pl->phase[k];
     ts_tile_args t = {
-        .rows = B, .H = pl->p.H, .ldh = pl->Hp,
-        .h = pl->hbuf[wk->cur], .h_out = pl->hbuf[!wk->cur], .c = pl->c, .rh = pl->rh, .u = pl->u,
+        .rows = B, .K = pl->out_w, .lda = pl->Rp, .ldh = pl->Hp,
+        .a = ly->h[cur], .h = ly->h[cur], .h_out = pl->p.P > 0 ? ly->m : ly->h[!cur],
+        .c = ly->c, .rh = ly->rh, .u = ly->u, .clip = pl->cell_clip,
     };
-    t.a = pl->phase[k] == TS_PH_GRU_CAND ? pl->rh : t.h;
-    int64_t p0, p1;
-    own_panels(wk, k, &p0, &p1);
-    for (int64_t q = p0; q < p1; q++) {
-        t.xacc = pl->xproj[k] + (q * pl->S + sl) * B * ps->nw;
+    if (ph == TS_PH_GRU_CAND)
+        t.a = ly->rh, t.K = pl->p.H, t.lda = pl->Hp;
+    const float *x = inline_x ? layer_input(wk, ck, l, s) : NULL;
+    for (int64_t q = u0 / ps->upp; q < u1 / ps->upp; q++) {
+        t.xacc = ly->xproj[k] + (q * pl->S + s) * B * ps->nw;
         if (x)
-            pl->uk->xproj(B, pl->p.I, x, pl->p.I, ts_pset_wx(ps, q), ts_pset_bias(ps, q), t.xacc);
+            pl->uk->xproj(B, ly->in_w, x, ly->in_w, ts_pset_wx(ps, q), ts_pset_bias(ps, q), t.xacc);
         t.wh = ts_pset_wh(ps, q);
         t.u0 = q * ps->upp;
-        pl->uk->step[pl->phase[k]](&t);
+        if (ly->peep)
+            t.wci = ly->peep + t.u0, t.wcf = ly->peep + pl->Hp + t.u0, t.wco = ly->peep + 2 * pl->Hp + t.u0;
+        pl->uk->step[ph](&t);
     }
 }
 
-/* Own valid units [u0, min(u1, H)) of every row of src into dst [B x H]. */
-static void copy_own(const worker *wk, float *dst, const float *src)
+/* LSTMCell num_proj: h' = clip(m @ Kp) for own columns [p0, p1) of P. */
+static void proj_phase(const worker *wk, int l, int64_t p0, int64_t p1)
 {
     const ts_unroll_plan *pl = wk->pl;
-    int64_t u1 = wk->u1 < pl->p.H ? wk->u1 : pl->p.H;
-    if (u1 <= wk->u0)
+    const layer *ly = &pl->lay[l];
+    const ts_pset *ps = &ly->proj;
+    const int64_t B = pl->p.B, nw = ps->nw;
+    const float lim = pl->proj_clip;
+    float *scr = pl->pscr + wk->t * B * nw, *h = ly->h[!wk->cur[l]];
+    for (int64_t q = p0 / nw; q < p1 / nw; q++) {
+        pl->uk->xproj(B, pl->p.H, ly->m, pl->Hp, ts_pset_wx(ps, q), ts_pset_bias(ps, q), scr);
+        for (int64_t b = 0; b < B; b++)
+            for (int64_t j = 0; j < nw; j++) {
+                float v = scr[b * nw + j]; /* NaN passes the clip, as in TF */
+                h[b * pl->Rp + q * nw + j] = v > lim ? lim : v < -lim ? -lim : v;
+            }
+    }
+}
+
+/* Copy columns [j0, min(j1, n)) of every row: dst [B x n] from src (stride lds). */
+static void copy_cols(int64_t B, int64_t n, float *dst, const float *src, int64_t lds, int64_t j0, int64_t j1)
+{
+    j1 = min64(j1, n);
+    for (int64_t b = 0; j1 > j0 && b < B; b++)
+        memcpy(dst + b * n + j0, src + b * lds + j0, (size_t)(j1 - j0) * 4);
+}
+
+/* After layer l's step at slot s: its output (state h, plus the input when
+ * residual) for own output columns [o0, o1) into the next layer's input or the
+ * decoder output, and, at decoder steps, the states of own columns (c: own
+ * units [u0, u1)).  The state itself never holds the residual (TF). */
+static void write_outputs(const worker *wk, const chunk *ck, int l, int64_t s, int64_t o0, int64_t o1,
+                          int64_t u0, int64_t u1)
+{
+    const ts_unroll_plan *pl = wk->pl;
+    const layer *ly = &pl->lay[l];
+    const ts_outputs *o = wk->out;
+    const int64_t B = pl->p.B, W = pl->out_w, step = ck->out0 < 0 ? -1 : ck->out0 + s;
+    const float *h = ly->h[!wk->cur[l]];
+    float *dst = l + 1 < pl->L ? ly->y + s * B * W : step >= 0 ? o->out + step * B * W : NULL;
+    if (dst && ly->residual) {
+        const float *x = layer_input(wk, ck, l, s); /* in_w == W: checked with the problem */
+        for (int64_t b = 0; b < B; b++)
+            for (int64_t j = o0; j < min64(o1, W); j++)
+                dst[b * W + j] = h[b * pl->Rp + j] + x[b * W + j];
+    } else if (dst) {
+        copy_cols(B, W, dst, h, pl->Rp, o0, o1);
+    }
+    if (step < 0)
         return;
-    for (int64_t b = 0; b < pl->p.B; b++)
-        memcpy(dst + b * pl->p.H + wk->u0, src + b * pl->Hp + wk->u0, (size_t)(u1 - wk->u0) * 4);
+    const int64_t L = pl->L, H = pl->p.H;
+    if (o->states_h)
+        copy_cols(B, W, o->states_h + (step * L + l) * B * W, h, pl->Rp, o0, o1);
+    if (o->states_c && pl->p.cell == TS_CELL_LSTM)
+        copy_cols(B, H, o->states_c + (step * L + l) * B * H, ly->c, pl->Hp, u0, u1);
 }
 
-/* One cell step.  out_row >= 0: a decoder step whose outputs are written. */
-static void step(worker *wk, const float *x, int64_t sl, int64_t out_row)
+/* One tick: layers [la, lb], layer l at slot d - l; inline_x: layers above 0
+ * multiply their input in the step (wavefront).  Ends with a barrier. */
+static void tick(worker *wk, const chunk *ck, int la, int lb, int64_t d, bool inline_x)
 {
     const ts_unroll_plan *pl = wk->pl;
-    phase(wk, 0, x, sl);
-    if (pl->nps == 2) {
+    const bool proj = pl->p.P > 0;
+    for (int k = 0; k < pl->nphase; k++) {
+        if (k > 0) {
 #pragma omp barrier
-        phase(wk, 1, x, sl); /* r*h of every unit is ready */
+        }
+        for (int l = la; l <= lb; l++) {
+            int64_t u0, u1;
+            own_units(wk, la, lb, l, pl->Hp, pl->granule, &u0, &u1);
+            cell_phase(wk, ck, l, d - l, k, inline_x && l > 0, u0, u1);
+        }
     }
-    wk->cur = !wk->cur; /* h_{t+1} is now the current state */
-    if (out_row >= 0) {
-        const ts_outputs *o = wk->out;
-        const size_t BH = (size_t)(pl->p.B * pl->p.H);
-        copy_own(wk, o->out + out_row * BH, pl->hbuf[wk->cur]);
-        if (o->states_h)
-            copy_own(wk, o->states_h + out_row * BH, pl->hbuf[wk->cur]);
-        if (o->states_c && pl->p.cell == TS_CELL_LSTM)
-            copy_own(wk, o->states_c + out_row * BH, pl->c);
+    if (proj) {
+#pragma omp barrier
+    }
+    for (int l = la; l <= lb; l++) {
+        int64_t u0, u1, o0, o1;
+        own_units(wk, la, lb, l, pl->Hp, pl->granule, &u0, &u1);
+        own_units(wk, la, lb, l, pl->Rp, pl->ogranule, &o0, &o1); /* = [u0, u1) without projection */
+        if (proj)
+            proj_phase(wk, l, o0, o1);
+        write_outputs(wk, ck, l, d - l, o0, o1, u0, u1);
+        wk->cur[l] = !wk->cur[l]; /* h_{t+1} is now the current state */
     }
 #pragma omp barrier
 }
 
-/* n steps of known input x [n x B x I] in chunks; out_row0 >= 0 writes outputs. */
-static void known_steps(worker *wk, const float *x, int64_t n, int64_t out_row0)
+/* Layer after layer over the chunk; each hoists its whole input first (own
+ * units: the same slice its steps use, so no barrier). */
+static void run_layer_by_layer(worker *wk, const chunk *ck)
+{
+    const ts_unroll_plan *pl = wk->pl;
+    for (int l = 0; l < pl->L; l++) {
+        int64_t u0, u1;
+        own_units(wk, l, l, l, pl->Hp, pl->granule, &u0, &u1);
+        hoist(wk, ck, l, ck->m, u0, u1);
+        for (int64_t s = 0; s < ck->m; s++)
+            tick(wk, ck, l, l, s + l, false);
+    }
+}
+
+/* Anti-diagonals d = 0 .. m+L-2: layer l at step d - l, all in one tick. */
+static void run_wavefront(worker *wk, const chunk *ck)
+{
+    const ts_unroll_plan *pl = wk->pl;
+    int64_t u0, u1;
+    own_units(wk, 0, 0, 0, pl->Hp, pl->granule, &u0, &u1);
+    hoist(wk, ck, 0, ck->m, u0, u1);
+#pragma omp barrier /* the ticks split layer 0's units differently */
+    for (int64_t d = 0; d < ck->m + pl->L - 1; d++) {
+        int la = d - ck->m + 1 > 0 ? (int)(d - ck->m + 1) : 0;
+        int lb = d < pl->L - 1 ? (int)d : pl->L - 1;
+        tick(wk, ck, la, lb, d, true);
+    }
+}
+
+static void run_chunk(worker *wk, const chunk *ck)
+{
+    if (wk->pl->wavefront && wk->pl->L > 1)
+        run_wavefront(wk, ck);
+    else
+        run_layer_by_layer(wk, ck);
+}
+
+/* n steps of known input x [n x B x I] in chunks; out0 >= 0 writes outputs. */
+static void known_steps(worker *wk, const float *x, int64_t n, int64_t out0)
 {
     const ts_unroll_plan *pl = wk->pl;
     const int64_t BI = pl->p.B * pl->p.I;
     for (int64_t s0 = 0; s0 < n; s0 += pl->S) {
-        int64_t m = n - s0 < pl->S ? n - s0 : pl->S;
-        hoist(wk, x + s0 * BI, m);
-        for (int64_t s = 0; s < m; s++)
-            step(wk, NULL, s, out_row0 < 0 ? -1 : out_row0 + s0 + s);
+        chunk ck = {.x = x + s0 * BI, .m = min64(n - s0, pl->S), .out0 = out0 < 0 ? -1 : out0 + s0};
+        run_chunk(wk, &ck);
     }
 }
 
@@ -298,16 +550,16 @@ static const float *greedy_project(const worker *wk, int64_t i)
 {
     const ts_unroll_plan *pl = wk->pl;
     const ts_problem *p = &pl->p;
-    const int64_t B = p->B, H = p->H, I = p->I, nw = pl->gnw;
-    const int t = omp_get_thread_num(), T = omp_get_num_threads();
-    const float *prev = wk->out->out + i * B * H; /* whole: step() ended with a barrier */
+    const int64_t B = p->B, K = pl->out_w, I = p->I, nw = pl->gnw;
+    const int t = wk->t, T = wk->T;
+    const float *prev = wk->out->out + i * B * K; /* whole: the tick ended with a barrier */
     float *z = pl->gz + t * B * nw, *bz = pl->gbest_z + t * B;
     int64_t *bi = pl->gbest_i + t * B;
     for (int64_t b = 0; b < B; b++)
         bz[b] = -FLT_MAX, bi[b] = -1; /* TF's argmax floor (ts_ukernels.argmax) */
     const int64_t q1 = pl->gpanels * (t + 1) / T;
     for (int64_t q = pl->gpanels * t / T; q < q1; q++) {
-        pl->uk->xproj(B, H, prev, H, pl->gw + q * H * nw, pl->gb + q * nw, z);
+        pl->uk->xproj(B, K, prev, K, pl->gw + q * K * nw, pl->gb + q * nw, z);
         pl->uk->argmax(B, z, q * nw, bz, bi);
     }
 #pragma omp barrier
@@ -331,16 +583,17 @@ static const float *greedy_project(const worker *wk, int64_t i)
 
 /* Greedy decoder: step i takes dec[0] (i = 0) or the loop function's output of
  * out_{i-1}: the built-in on every thread (greedy_project) when packed, else
- * ts_loop_call on one thread between two barriers. */
+ * ts_loop_call on one thread between two barriers.  Every step runs the layers
+ * one by one (the next step's input needs the top layer's output). */
 static void greedy_steps(worker *wk, volatile int *rc)
 {
     ts_unroll_plan *pl = wk->pl;
     const ts_problem *p = &pl->p;
-    const size_t BH = (size_t)(p->B * p->H);
     const bool fast = pl->gw && !wk->in->loop;
     const float *x = wk->in->dec;
     for (int64_t i = 0; i < p->D; i++) {
-        step(wk, x, 0, i);
+        chunk ck = {.x = x, .m = 1, .out0 = i};
+        run_layer_by_layer(wk, &ck);
         if (i + 1 == p->D)
             break;
         if (fast) {
@@ -350,7 +603,7 @@ static void greedy_steps(worker *wk, volatile int *rc)
 #pragma omp single
         {
             int32_t *sym = wk->out->symbols ? wk->out->symbols + (i + 1) * p->B : NULL;
-            *rc = ts_loop_call(p, pl->w, wk->in, i + 1, wk->out->out + i * BH, pl->x, sym);
+            *rc = ts_loop_call(p, pl->w, wk->in, i + 1, wk->out->out + i * p->B * pl->out_w, pl->x, sym);
         } /* implicit barrier: every thread sees x and rc */
         if (*rc)
             return;
@@ -358,41 +611,48 @@ static void greedy_steps(worker *wk, volatile int *rc)
     }
 }
 
+/* The final state of every layer: h [L x B x out_w], c [L x B x H]. */
+static void final_state(const worker *wk)
+{
+    const ts_unroll_plan *pl = wk->pl;
+    const int64_t B = pl->p.B, W = pl->out_w, H = pl->p.H;
+    for (int l = 0; l < pl->L; l++) {
+        int64_t u0, u1, o0, o1;
+        own_units(wk, l, l, l, pl->Hp, pl->granule, &u0, &u1);
+        own_units(wk, l, l, l, pl->Rp, pl->ogranule, &o0, &o1);
+        copy_cols(B, W, wk->out->h + l * B * W, pl->lay[l].h[wk->cur[l]], pl->Rp, o0, o1);
+        if (wk->out->c && pl->p.cell == TS_CELL_LSTM)
+            copy_cols(B, H, wk->out->c + l * B * H, pl->lay[l].c, pl->Hp, u0, u1);
+    }
+}
+
 static void worker_run(worker *wk, volatile int *rc)
 {
-    ts_unroll_plan *pl = wk->pl;
-    const ts_problem *p = &pl->p;
-    int t = omp_get_thread_num(), T = omp_get_num_threads();
-    int64_t ng = pl->Hp / pl->granule;
-    wk->u0 = ng * t / T * pl->granule;
-    wk->u1 = ng * (t + 1) / T * pl->granule;
-    wk->cur = 0;
+    const ts_problem *p = &wk->pl->p;
     known_steps(wk, wk->in->enc, p->E, -1);
     if (p->feed == TS_FEED_TEACHER)
         known_steps(wk, wk->in->dec, p->D, 0);
     else
         greedy_steps(wk, rc);
-    if (*rc)
-        return;
-    copy_own(wk, wk->out->h, pl->hbuf[wk->cur]);
-    if (wk->out->c && p->cell == TS_CELL_LSTM)
-        copy_own(wk, wk->out->c, pl->c);
+    if (!*rc)
+        final_state(wk);
 }
 
 int ts_unroll_run(void *plan, const ts_inputs *in, ts_outputs *out)
 {
     ts_unroll_plan *pl = plan;
     const ts_problem *p = &pl->p;
-    const size_t BH = (size_t)(p->B * pl->Hp);
-    memset(pl->hbuf[0], 0, BH * 4); /* the encoder starts from zeros */
-    memset(pl->c, 0, BH * 4);
+    for (int l = 0; l < pl->L; l++) { /* the encoder starts from zeros */
+        memset(pl->lay[l].h[0], 0, (size_t)(p->B * pl->Rp) * 4);
+        memset(pl->lay[l].c, 0, (size_t)(p->B * pl->Hp) * 4);
+    }
     if (p->feed == TS_FEED_GREEDY && out->symbols && p->D > 0)
         for (int64_t b = 0; b < p->B; b++)
             out->symbols[b] = -1; /* step 0 takes the GO input */
     volatile int rc = 0;
 #pragma omp parallel num_threads(p->threads)
     {
-        worker wk = {.pl = pl, .in = in, .out = out};
+        worker wk = {.pl = pl, .in = in, .out = out, .t = omp_get_thread_num(), .T = omp_get_num_threads()};
         worker_run(&wk, &rc);
     }
     return rc;

@@ -28,6 +28,12 @@ bool ts_unroll_supports(const ts_problem *p, char *why, size_t n);
 /* Untimed: pack weights for the vector width of ukernels (a const ts_ukernels *),
  * allocate all buffers; *plan is a ts_unroll_plan. */
 int ts_unroll_prepare(const void *ukernels, const ts_problem *p, const ts_weights *w, void **plan, ts_err *e);
+/* The same with several layers run as a wavefront: layer l at step t beside
+ * layer l+1 at step t-1, one barrier per anti-diagonal (kernels/unroll.c).
+ * Supported only where it differs from the plain schedule (layers > 1). */
+int ts_unroll_prepare_wavefront(const void *ukernels, const ts_problem *p, const ts_weights *w, void **plan,
+                                ts_err *e);
+bool ts_unroll_supports_wavefront(const ts_problem *p, char *why, size_t n);
 /* Timed: one whole tied seq2seq forward; 0 or the loop function's status. */
 int ts_unroll_run(void *plan, const ts_inputs *in, ts_outputs *out);
 void ts_unroll_release(void *plan);

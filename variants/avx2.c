@@ -11,3 +11,12 @@ const ts_variant ts_variant_avx2 = {
     .impl = &ts_ukernels_avx2,
     TS_UNROLL_OPS,
 };
+
+/* The same kernels, layers in a wavefront (MultiRNNCell problems, :l2 and up). */
+const ts_variant ts_variant_avx2_wavefront = {
+    .name = "avx2-wavefront",
+    .summary = "avx2 with stacked layers as a wavefront: layer l at step t beside layer l+1 at step t-1",
+    .isa = TS_ISA_AVX2_FMA,
+    .impl = &ts_ukernels_avx2,
+    TS_UNROLL_WAVEFRONT_OPS,
+};

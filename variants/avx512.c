@@ -11,3 +11,12 @@ const ts_variant ts_variant_avx512 = {
     .impl = &ts_ukernels_avx512,
     TS_UNROLL_OPS,
 };
+
+/* The same kernels, layers in a wavefront (MultiRNNCell problems, :l2 and up). */
+const ts_variant ts_variant_avx512_wavefront = {
+    .name = "avx512-wavefront",
+    .summary = "avx512 with stacked layers as a wavefront: layer l at step t beside layer l+1 at step t-1",
+    .isa = TS_ISA_AVX512,
+    .impl = &ts_ukernels_avx512,
+    TS_UNROLL_WAVEFRONT_OPS,
+};

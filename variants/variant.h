@@ -47,6 +47,10 @@ extern const size_t ts_variant_count;
 #define TS_UNROLL_OPS                                                                            \
     .supports = ts_unroll_supports, .prepare = ts_unroll_prepare, .run = ts_unroll_run,         \
     .release = ts_unroll_release, .detail = ts_unroll_detail
+/* the same in the wavefront schedule (layers > 1 only) */
+#define TS_UNROLL_WAVEFRONT_OPS                                                                  \
+    .supports = ts_unroll_supports_wavefront, .prepare = ts_unroll_prepare_wavefront,           \
+    .run = ts_unroll_run, .release = ts_unroll_release, .detail = ts_unroll_detail
 
 const ts_variant *ts_variant_find(const char *name);
 /* v->prepare(v->impl, ...): the one way callers prepare a variant */

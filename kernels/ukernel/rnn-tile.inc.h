@@ -208,6 +208,26 @@ TS_INLINE void epi_lstm(const int mr, tile_acc acc, const ts_tile_args *t, int64
         vf_store(t->h_out + (r0 + r) * t->ldh + t->u0, vf_mul(vf_tanh(acc[r][1]), acc[r][3]));
 }
 
+/* TF's LSTMCell on the tile (i j f o of VF_LANES units): the input and forget
+ * peepholes read the previous c, the output peephole the new, clipped c'.
+ * forget_bias is in the packed f bias, as in epi_lstm.  A NaN c' passes the
+ * clip (vf_clamp_nan), as it passes TF's. */
+TS_INLINE void epi_lstmcell(const int mr, tile_acc acc, const ts_tile_args *t, int64_t r0)
+{
+    const vf wci = vf_load(t->wci), wcf = vf_load(t->wcf), wco = vf_load(t->wco);
+#pragma GCC unroll 8
+    for (int r = 0; r < mr; r++) {
+        int64_t off = (r0 + r) * t->ldh + t->u0;
+        vf c = vf_load(t->c + off);
+        vf ig = vf_sigmoid(vf_fmadd(wci, c, acc[r][0]));
+        vf fg = vf_sigmoid(vf_fmadd(wcf, c, acc[r][2]));
+        vf cn = vf_clamp_nan(vf_fmadd(fg, c, vf_mul(ig, vf_tanh(acc[r][1]))), -t->clip, t->clip);
+        vf_store(t->c + off, cn);
+        vf og = vf_sigmoid(vf_fmadd(wco, cn, acc[r][3]));
+        vf_store(t->h_out + off, vf_mul(og, vf_tanh(cn)));
+    }
+}
+
 /* tile vectors: 4 x VF_LANES units of one gate */
 TS_INLINE void epi_rnn(const int mr, tile_acc acc, const ts_tile_args *t, int64_t r0)
 {
@@ -253,9 +273,9 @@ TS_INLINE void epi_gru_cand(const int mr, tile_acc acc, const ts_tile_args *t, i
     {                                                                                          \
         tile_acc acc;                                                                          \
         acc_load(mr, acc, t->xacc + r0 * NW);                                                  \
-        acc_fma(mr, acc, t->a + r0 * t->ldh + k0, t->ldh, t->wh + k0 * NW, kn,                 \
+        acc_fma(mr, acc, t->a + r0 * t->lda + k0, t->lda, t->wh + k0 * NW, kn,                 \
                 tile_prefetch(t->wh + k0 * NW, kn, r0));                                       \
-        if (k0 + kn == t->H)                                                                   \
+        if (k0 + kn == t->K)                                                                   \
             epi(mr, acc, t, r0);                                                               \
         else                                                                                   \
             acc_store(mr, acc, t->xacc + r0 * NW);                                             \
@@ -263,9 +283,9 @@ TS_INLINE void epi_gru_cand(const int mr, tile_acc acc, const ts_tile_args *t, i
     void TS_KN(name)(const ts_tile_args *t)                                                    \
     {                                                                                          \
         /* one row tile: nothing to reuse, no blocking */                                    \
-        const int64_t kc = t->rows <= TS_MR ? t->H : KC;                                       \
-        for (int64_t k0 = 0; k0 < t->H; k0 += kc) {                                            \
-            const int64_t kn = t->H - k0 < kc ? t->H - k0 : kc;                                \
+        const int64_t kc = t->rows <= TS_MR ? t->K : KC;                                       \
+        for (int64_t k0 = 0; k0 < t->K; k0 += kc) {                                            \
+            const int64_t kn = t->K - k0 < kc ? t->K - k0 : kc;                                \
             TS_ROW_TILES(t->rows, STEP_BODY_##name);                                           \
         }                                                                                      \
     }
@@ -274,11 +294,13 @@ TS_INLINE void epi_gru_cand(const int mr, tile_acc acc, const ts_tile_args *t, i
 #define STEP_BODY_step_rnn(mr, r0) step_rnn_rows(mr, t, r0, k0, kn)
 #define STEP_BODY_step_gru_gates(mr, r0) step_gru_gates_rows(mr, t, r0, k0, kn)
 #define STEP_BODY_step_gru_cand(mr, r0) step_gru_cand_rows(mr, t, r0, k0, kn)
+#define STEP_BODY_step_lstmcell(mr, r0) step_lstmcell_rows(mr, t, r0, k0, kn)
 
 TS_STEP_KERNEL(step_lstm, epi_lstm)
 TS_STEP_KERNEL(step_rnn, epi_rnn)
 TS_STEP_KERNEL(step_gru_gates, epi_gru_gates)
 TS_STEP_KERNEL(step_gru_cand, epi_gru_cand)
+TS_STEP_KERNEL(step_lstmcell, epi_lstmcell)
 
 /* ---- greedy: argmax over one panel of logits ----
  * c [rows x NW] holds one panel's logits (padded columns -inf, from the packed
@@ -324,6 +346,7 @@ void TS_KN(argmax)(int64_t rows, const float *c, int64_t col0, float *best_z, in
             [TS_PH_LSTM] = TS_KN(step_lstm),                     \
             [TS_PH_GRU_GATES] = TS_KN(step_gru_gates),           \
             [TS_PH_GRU_CAND] = TS_KN(step_gru_cand),             \
+            [TS_PH_LSTMCELL] = TS_KN(step_lstmcell),             \
         },                                                       \
         .argmax = TS_KN(argmax),                                 \
     }

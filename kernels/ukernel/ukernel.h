@@ -14,21 +14,28 @@ typedef enum {
     TS_PH_LSTM,      /* c' = c*sig(f) + sig(i)*tanh(j); h' = tanh(c')*sig(o) */
     TS_PH_GRU_GATES, /* r = sig(zr), u = sig(zu): rh = r*h, u kept */
     TS_PH_GRU_CAND,  /* h' = u*h + (1-u)*tanh(zc) */
+    /* TF's LSTMCell: i = sig(zi + wci*c), f = sig(zf + wcf*c) (previous c),
+     * c' = clip(f*c + i*tanh(j)), o = sig(zo + wco*c') (new, clipped c'),
+     * m = o*tanh(c') into h_out (the projection, if any, is the driver's) */
+    TS_PH_LSTMCELL,
     TS_PH_COUNT
 } ts_phase;
 
 /* One step kernel call: one panel, all `rows` batch rows. */
 typedef struct ts_tile_args {
-    int64_t rows, H;     /* batch rows; state width (the recurrent GEMM's depth) */
-    int64_t ldh;         /* row stride of every [rows x ldh] state buffer */
+    int64_t rows, K;     /* batch rows; the recurrent GEMM's depth (H, or P when projecting) */
+    int64_t lda;         /* row stride of a */
+    int64_t ldh;         /* row stride of every other [rows x ldh] state buffer (h, h_out, c, rh, u) */
     float *xacc;         /* [rows x nw]: bias + x @ Wx of this panel on entry; scratch after */
     const float *wh;     /* this panel's state rows (pack.h) */
-    const float *a;      /* recurrent GEMM operand [rows x ldh]: h, or r*h (GRU candidate) */
+    const float *a;      /* recurrent GEMM operand [rows x K]: h, or r*h (GRU candidate) */
     int64_t u0;          /* first unit of the panel */
     const float *h;      /* h_t (GRU gates and candidate read it) */
     float *h_out;        /* h_{t+1} */
     float *c;            /* LSTM c, updated in place */
     float *rh, *u;       /* GRU r*h and u */
+    const float *wci, *wcf, *wco; /* LSTMCell peepholes at unit u0 (zeros without them) */
+    float clip;          /* LSTMCell cell_clip (INFINITY without it) */
 } ts_tile_args;
 
 typedef struct ts_ukernels {
