@@ -8,8 +8,7 @@
 
 static bool avx512_supports(const ts_problem *p, char *why, size_t n)
 {
-    (void)p, (void)why, (void)n;
-    return true; /* every shape: tails are padded panels, never refused */
+    return ts_problem_is_basic(p, "avx512", why, n); /* every shape: tails are padded panels */
 }
 
 static int avx512_prepare(const ts_problem *p, const ts_weights *w, ts_plan **plan, ts_err *e)

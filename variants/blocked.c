@@ -73,8 +73,7 @@ typedef struct blk_slice {
 
 static bool blocked_supports(const ts_problem *p, char *why, size_t n)
 {
-    (void)p, (void)why, (void)n;
-    return true;
+    return ts_problem_is_basic(p, "blocked", why, n);
 }
 
 /* ---- packing (prepare, untimed) ---- */
