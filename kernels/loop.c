@@ -13,7 +13,7 @@ int ts_loop_argmax_embed(void *ctx, const ts_problem *p, int64_t step, const flo
 {
     (void)step;
     const ts_weights *w = ctx;
-    const int64_t H = p->H, V = p->V, I = p->I;
+    const int64_t H = ts_out_width(p), V = p->V, I = p->I; /* prev is [B x Hout] */
     float z[LOGIT_CHUNK];
     for (int64_t b = 0; b < p->B; b++) {
         const float *h = prev + b * H;

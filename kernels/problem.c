@@ -69,17 +69,38 @@ static bool fb_grammar(const char *s)
     return frac >= 1 && frac <= FB_MAX_DECIMALS && q[1 + frac] == '\0';
 }
 
-static int parse_fb(const char *s, float *fb, ts_err *e)
+/* A decimal field (fb, clip, pclip): the fb grammar and range; `name` is the long
+ * name for the message ("forget_bias"). */
+static int parse_decimal(const char *field, const char *name, const char *s, float *x, ts_err *e)
 {
     if (!fb_grammar(s))
-        return ts_fail(e, "problem field 'fb' (forget_bias): '%s' is not a plain decimal "
-                       "(expected -?DIGITS[.DIGITS], at most %d decimals, e.g. fb0, fb1, fb-0.5)",
-                       s, FB_MAX_DECIMALS);
-    double x = strtod(s, NULL);
-    if (fabs(x) > FB_MAX)
-        return ts_fail(e, "problem field 'fb' (forget_bias): %s is out of range (expected |fb| <= %g)",
-                       s, FB_MAX);
-    *fb = (float)x;
+        return ts_fail(e, "problem field '%s' (%s): '%s' is not a plain decimal "
+                       "(expected -?DIGITS[.DIGITS], at most %d decimals, e.g. %s1, %s0.5)",
+                       field, name, s, FB_MAX_DECIMALS, field, field);
+    double v = strtod(s, NULL);
+    if (fabs(v) > FB_MAX)
+        return ts_fail(e, "problem field '%s' (%s): %s is out of range (expected |%s| <= %g)",
+                       field, name, s, field, FB_MAX);
+    *x = (float)v;
+    return 0;
+}
+
+static int parse_fb(const char *s, float *fb, ts_err *e)
+{
+    return parse_decimal("fb", "forget_bias", s, fb, e);
+}
+
+/* cell_clip / proj_clip: TF clips to [-X, X]; X <= 0 would make that interval
+ * empty or a point (clip_by_value then returns nonsense), so it is refused. */
+static int parse_clip(const char *field, const char *name, const char *s, bool *has, float *x,
+                      ts_err *e)
+{
+    if (parse_decimal(field, name, s, x, e))
+        return -1;
+    if (!(*x > 0))
+        return ts_fail(e, "problem field '%s' (%s): %s must be > 0 (TF clips to [-X, X])",
+                       field, name, s);
+    *has = true;
     return 0;
 }
 
@@ -99,6 +120,53 @@ static int fb_format(float fb, char *buf, size_t n)
     return -1;
 }
 
+/* Bits of `seen` for the model fields (parse_token owns bits 0..8). */
+enum {
+    SEEN_LAYERS = 1u << 9, SEEN_RES = 1u << 10, SEEN_PEEP = 1u << 11,
+    SEEN_CLIP = 1u << 12, SEEN_PROJ = 1u << 13, SEEN_PCLIP = 1u << 14,
+};
+
+static int once(unsigned *seen, unsigned bit, const char *field, ts_err *e)
+{
+    if (*seen & bit)
+        return ts_fail(e, "problem field '%s' given twice", field);
+    *seen |= bit;
+    return 0;
+}
+
+/* The MultiRNNCell / LSTMCell fields: lL resK peep clipX projP pclipX.  Returns 1
+ * when tok is none of them (parse_token goes on), else 0 or -1.  Cross-field rules
+ * (res <= L, widths, pclip needs proj, LSTM only) wait for the whole descriptor. */
+static int parse_model_token(const char *tok, ts_problem *p, unsigned *seen, ts_err *e)
+{
+    int64_t v;
+    if (!strcmp(tok, "peep"))
+        return once(seen, SEEN_PEEP, "peep", e) ? -1 : (p->peep = true, 0);
+    if (!strncmp(tok, "pclip", 5))
+        return once(seen, SEEN_PCLIP, "pclip", e) ? -1
+             : parse_clip("pclip", "proj_clip", tok + 5, &p->has_proj_clip, &p->proj_clip, e);
+    if (!strncmp(tok, "clip", 4))
+        return once(seen, SEEN_CLIP, "clip", e) ? -1
+             : parse_clip("clip", "cell_clip", tok + 4, &p->has_cell_clip, &p->cell_clip, e);
+    if (!strncmp(tok, "proj", 4))
+        return once(seen, SEEN_PROJ, "proj", e) || parse_count("proj", tok + 4, 1, TS_MAX_DIM, &p->P, e)
+             ? -1 : 0;
+    if (!strncmp(tok, "res", 3)) {
+        /* the upper bound is L, known only at the end: ts_problem_check names it */
+        if (once(seen, SEEN_RES, "res", e) || parse_count("res", tok + 3, 1, TS_MAX_LAYERS, &v, e))
+            return -1;
+        p->res_from = (int)v;
+        return 0;
+    }
+    if (tok[0] == 'l' && tok[1] >= '0' && tok[1] <= '9') {
+        if (once(seen, SEEN_LAYERS, "l", e) || parse_count("l", tok + 1, 1, TS_MAX_LAYERS, &v, e))
+            return -1;
+        p->layers = (int)v;
+        return 0;
+    }
+    return 1;
+}
+
 /* One "key+value" token; `seen` rejects repeats. */
 static int parse_token(const char *tok, ts_problem *p, unsigned *seen, ts_err *e)
 {
@@ -111,6 +179,9 @@ static int parse_token(const char *tok, ts_problem *p, unsigned *seen, ts_err *e
         {"v", 1u << 5, 1, TS_MAX_DIM, offsetof(ts_problem, V)},
     };
     const unsigned FEED = 1u << 6, THREADS = 1u << 7, FB = 1u << 8;
+    int rc = parse_model_token(tok, p, seen, e);
+    if (rc != 1)
+        return rc;
 
     if (!strcmp(tok, "teacher") || !strcmp(tok, "greedy")) {
         if (*seen & FEED)
@@ -144,7 +215,8 @@ static int parse_token(const char *tok, ts_problem *p, unsigned *seen, ts_err *e
         return parse_count(counts[k].key, tok + 1, counts[k].lo, counts[k].hi,
                            (int64_t *)((char *)p + counts[k].off), e);
     }
-    return ts_fail(e, "problem: unknown field '%s' (expected bN iN hN eN dN teacher|greedy vN tN fbX)", tok);
+    return ts_fail(e, "problem: unknown field '%s' (expected bN iN hN eN dN teacher|greedy vN tN fbX "
+                   "lN resN peep clipX projN pclipX)", tok);
 }
 
 /* Splits desc at ':' into buf; every field must be non-empty (so no leading,
@@ -204,6 +276,43 @@ int ts_problem_parse(const char *desc, ts_problem *p, ts_err *e)
     return ts_problem_check(p, e);
 }
 
+/* A clip value the descriptor can name: > 0 and printable by fb_format. */
+static int check_clip(const char *field, const char *name, float x, ts_err *e)
+{
+    char buf[32];
+    if (!(x > 0) || fb_format(x, buf, sizeof buf))
+        return ts_fail(e, "problem field '%s' (%s): %g must be > 0 with a descriptor form "
+                       "(<= %g, at most %d decimals)", field, name, (double)x, FB_MAX, FB_MAX_DECIMALS);
+    return 0;
+}
+
+/* The MultiRNNCell / LSTMCell fields of a parsed or hand-built problem. */
+static int check_model(const ts_problem *p, ts_err *e)
+{
+    bool lstm = p->cell == TS_CELL_LSTM;
+    if (p->res_from < 0 || p->res_from > p->layers)
+        return ts_fail(e, "problem field 'res': %d is out of range (expected 1..%d, the layer count l)",
+                       p->res_from, p->layers);
+    if (!lstm && (p->peep || p->has_cell_clip || p->has_proj_clip || p->P != 0))
+        return ts_fail(e, "problem field '%s': applies to lstm only (TF's LSTMCell)",
+                       p->peep ? "peep" : p->has_cell_clip ? "clip" : p->P ? "proj" : "pclip");
+    if (p->P < 0 || p->P > TS_MAX_DIM)
+        return ts_fail(e, "problem field 'proj': %lld is out of range (expected 1..%d)",
+                       (long long)p->P, TS_MAX_DIM);
+    if (p->has_cell_clip && check_clip("clip", "cell_clip", p->cell_clip, e))
+        return -1;
+    if (p->has_proj_clip && p->P == 0)
+        return ts_fail(e, "problem field 'pclip': proj_clip needs projN (TF ignores proj_clip without num_proj)");
+    if (p->has_proj_clip && check_clip("pclip", "proj_clip", p->proj_clip, e))
+        return -1;
+    /* ResidualWrapper adds input and output: layer 1's input is I wide, the others' Hout */
+    if (p->res_from == 1 && p->I != ts_out_width(p))
+        return ts_fail(e, "problem field 'res': layer 1's input width i%lld differs from its output "
+                       "width %lld (ResidualWrapper adds them; use res2 or make i equal the output width)",
+                       (long long)p->I, (long long)ts_out_width(p));
+    return 0;
+}
+
 int ts_problem_check(const ts_problem *p, ts_err *e)
 {
     if ((unsigned)p->cell > TS_CELL_LSTM)
@@ -228,12 +337,31 @@ int ts_problem_check(const ts_problem *p, ts_err *e)
     if (fb_format(p->forget_bias, fb, sizeof fb))
         return ts_fail(e, "problem field 'fb': forget_bias %g has no descriptor form "
                        "(|fb| <= %g, at most %d decimals)", (double)p->forget_bias, FB_MAX, FB_MAX_DECIMALS);
-    return 0;
+    return check_model(p, e);
+}
+
+/* The optional model fields, in canonical order, each only when not default. */
+static int format_model(const ts_problem *p, char *buf, size_t n)
+{
+    char clip[32] = "", pclip[32] = "";
+    if ((p->has_cell_clip && fb_format(p->cell_clip, clip, sizeof clip)) ||
+        (p->has_proj_clip && fb_format(p->proj_clip, pclip, sizeof pclip)))
+        return -1;
+    char l[16] = "", res[16] = "", proj[32] = "";
+    if (p->layers != 1)
+        snprintf(l, sizeof l, ":l%d", p->layers);
+    if (p->res_from)
+        snprintf(res, sizeof res, ":res%d", p->res_from);
+    if (p->P)
+        snprintf(proj, sizeof proj, ":proj%lld", (long long)p->P);
+    int k = snprintf(buf, n, "%s%s%s%s%s%s%s%s", l, res, p->peep ? ":peep" : "",
+                     p->has_cell_clip ? ":clip" : "", clip, proj, p->has_proj_clip ? ":pclip" : "", pclip);
+    return k < 0 || (size_t)k >= n ? -1 : k;
 }
 
 int ts_problem_format(const ts_problem *p, char *buf, size_t n)
 {
-    char v[32] = "", fb[40] = "", num[32];
+    char v[32] = "", fb[40] = "", num[32], model[128];
     if (p->feed == TS_FEED_GREEDY)
         snprintf(v, sizeof v, ":v%lld", (long long)p->V);
     if (p->cell == TS_CELL_LSTM && p->forget_bias != 1.0f) {
@@ -241,11 +369,27 @@ int ts_problem_format(const ts_problem *p, char *buf, size_t n)
             return -1;
         snprintf(fb, sizeof fb, ":fb%s", num);
     }
-    int k = snprintf(buf, n, "%s:b%lld:i%lld:h%lld:e%lld:d%lld:%s%s:t%d%s", ts_cell_name(p->cell),
+    if (format_model(p, model, sizeof model) < 0)
+        return -1;
+    int k = snprintf(buf, n, "%s:b%lld:i%lld:h%lld:e%lld:d%lld:%s%s:t%d%s%s", ts_cell_name(p->cell),
                      (long long)p->B, (long long)p->I, (long long)p->H, (long long)p->E,
-                     (long long)p->D, ts_feed_name(p->feed), v, p->threads, fb);
+                     (long long)p->D, ts_feed_name(p->feed), v, p->threads, fb, model);
     return k < 0 || (size_t)k >= n ? -1 : k;
 }
+
+bool ts_problem_is_basic(const ts_problem *p, const char *variant, char *why, size_t n)
+{
+    const char *what = p->layers != 1 ? "multiple layers (l)" : p->res_from ? "residual layers (res)"
+                     : p->peep ? "peepholes (peep)" : p->has_cell_clip ? "cell_clip (clip)"
+                     : p->P ? "projection (proj)" : p->has_proj_clip ? "proj_clip (pclip)" : NULL;
+    if (what && why && n)
+        snprintf(why, n, "unsupported: %s not implemented in %s yet", what, variant);
+    return what == NULL;
+}
+
+int64_t ts_out_width(const ts_problem *p) { return p->P > 0 ? p->P : p->H; }
+int64_t ts_layer_input(const ts_problem *p, int k) { return k == 0 ? p->I : ts_out_width(p); }
+bool ts_layer_residual(const ts_problem *p, int k) { return p->res_from > 0 && k + 1 >= p->res_from; }
 
 /* ---- sizes with overflow checks ---- */
 static bool mul_ok(size_t *acc, int64_t x)
@@ -259,27 +403,65 @@ static bool product(size_t *out, int64_t a, int64_t b, int64_t c)
     return mul_ok(out, a) && mul_ok(out, b) && mul_ok(out, c);
 }
 
+static bool add_ok(size_t *acc, size_t x) { return !__builtin_add_overflow(*acc, x, acc); }
+
+int ts_cell_sizes(const ts_problem *p, int k, ts_layer_sizes *s, ts_err *e)
+{
+    memset(s, 0, sizeof *s);
+    if (k < 0 || k >= p->layers)
+        return ts_fail(e, "problem: layer %d is out of range (0..%d)", k, p->layers - 1);
+    const int64_t H = p->H, kcols = p->cell == TS_CELL_GRU ? 2 : ts_cell_gates(p->cell);
+    s->in = ts_layer_input(p, k);
+    s->rows = s->in + ts_out_width(p);
+    bool ok = product(&s->kernel, s->rows, kcols, H) && product(&s->bias, kcols, H, 1);
+    if (ok && p->cell == TS_CELL_GRU)
+        ok = product(&s->cand_kernel, s->rows, H, 1) && product(&s->cand_bias, H, 1, 1);
+    if (ok && p->peep)
+        s->diag = (size_t)H;
+    if (ok && p->P)
+        ok = product(&s->proj_kernel, H, p->P, 1);
+    size_t parts[] = {s->kernel, s->bias, s->cand_kernel, s->cand_bias, s->diag, s->diag, s->diag,
+                      s->proj_kernel};
+    for (size_t j = 0; ok && j < sizeof parts / sizeof parts[0]; j++)
+        ok = add_ok(&s->total, parts[j]);
+    if (!ok)
+        return ts_fail(e, "problem: layer %d's weight sizes overflow size_t (I=%lld H=%lld P=%lld)", k,
+                       (long long)p->I, (long long)p->H, (long long)p->P);
+    return 0;
+}
+
+/* outputs and states: out [D,B,Hout], h [L,B,Hout], c [L,B,H], per step x D */
+static bool output_sizes(const ts_problem *p, ts_sizes *s)
+{
+    const int64_t Ho = ts_out_width(p);
+    bool lstm = p->cell == TS_CELL_LSTM;
+    bool ok = product(&s->out, p->D, p->B, Ho) && product(&s->state_h, p->layers, p->B, Ho) &&
+              (!lstm || product(&s->state_c, p->layers, p->B, p->H));
+    ok = ok && product(&s->states_h, p->D, (int64_t)s->state_h, 1) &&
+         (!lstm || product(&s->states_c, p->D, (int64_t)s->state_c, 1));
+    return ok;
+}
+
 int ts_problem_sizes(const ts_problem *p, ts_sizes *s, ts_err *e)
 {
     memset(s, 0, sizeof *s);
     if (ts_problem_check(p, e))
         return -1;
-    int64_t G = ts_cell_gates(p->cell), rows = p->I + p->H;
-    int64_t kcols = p->cell == TS_CELL_GRU ? 2 : G;
-    bool ok = product(&s->kernel, rows, kcols, p->H) && product(&s->bias, kcols, p->H, 1) &&
-              product(&s->enc, p->E, p->B, p->I) && product(&s->dec, p->D, p->B, p->I) &&
-              product(&s->out, p->D, p->B, p->H) && product(&s->state, p->B, p->H, 1);
-    if (ok && p->cell == TS_CELL_GRU)
-        ok = product(&s->cand_kernel, rows, p->H, 1) && product(&s->cand_bias, p->H, 1, 1);
+    for (int k = 0; k < p->layers; k++)
+        if (ts_cell_sizes(p, k, &s->cell[k], e) || !add_ok(&s->weights, s->cell[k].total))
+            return ts_fail(e, "problem: weight sizes overflow size_t (L=%d I=%lld H=%lld P=%lld)",
+                           p->layers, (long long)p->I, (long long)p->H, (long long)p->P);
+    bool ok = product(&s->enc, p->E, p->B, p->I) && product(&s->dec, p->D, p->B, p->I) &&
+              output_sizes(p, s);
     if (ok && p->feed == TS_FEED_GREEDY)
-        ok = product(&s->proj_w, p->H, p->V, 1) && product(&s->proj_b, p->V, 1, 1) &&
+        ok = product(&s->proj_w, ts_out_width(p), p->V, 1) && product(&s->proj_b, p->V, 1, 1) &&
              product(&s->embedding, p->V, p->I, 1);
     /* weights + inputs + outputs + per-step states (h, c) + final states (h, c) */
-    size_t parts[] = {s->kernel, s->bias, s->cand_kernel, s->cand_bias, s->proj_w, s->proj_b,
-                      s->embedding, s->enc, s->dec, s->out, s->out, s->out, s->state, s->state};
+    size_t parts[] = {s->weights, s->proj_w, s->proj_b, s->embedding, s->enc, s->dec, s->out,
+                      s->states_h, s->states_c, s->state_h, s->state_c};
     size_t total = 0;
     for (size_t k = 0; ok && k < sizeof parts / sizeof parts[0]; k++)
-        ok = !__builtin_add_overflow(total, parts[k], &total);
+        ok = add_ok(&total, parts[k]);
     ok = ok && !__builtin_mul_overflow(total, sizeof(float), &s->total_bytes);
     if (!ok)
         return ts_fail(e, "problem: buffer sizes overflow size_t (B=%lld I=%lld H=%lld E=%lld D=%lld)",
@@ -303,25 +485,41 @@ int ts_problem_check_memory(const ts_problem *p, ts_err *e)
 }
 
 /* ---- accounting ---- */
+/* Multiply-adds of one layer's step, per batch row: gates matmul plus projection. */
+static double layer_macs(const ts_problem *p, int k)
+{
+    double rows = (double)(ts_layer_input(p, k) + ts_out_width(p));
+    return rows * ts_cell_gates(p->cell) * (double)p->H + (double)p->H * (double)p->P;
+}
+
 double ts_flops_per_step(const ts_problem *p)
 {
-    return 2.0 * (double)p->B * (double)(p->I + p->H) * ts_cell_gates(p->cell) * (double)p->H;
+    double macs = 0;
+    for (int k = 0; k < p->layers; k++)
+        macs += layer_macs(p, k);
+    return 2.0 * (double)p->B * macs;
 }
 
 double ts_flops_total(const ts_problem *p)
 {
     double f = (double)(p->E + p->D) * ts_flops_per_step(p);
     if (p->feed == TS_FEED_GREEDY && p->D > 1)
-        f += (double)(p->D - 1) * 2.0 * (double)p->B * (double)p->H * (double)p->V;
+        f += (double)(p->D - 1) * 2.0 * (double)p->B * (double)ts_out_width(p) * (double)p->V;
     return f;
 }
 
 double ts_weight_bytes(const ts_problem *p)
 {
-    return 4.0 * ts_cell_gates(p->cell) * (double)p->H * (double)(p->I + p->H);
+    double n = 0;
+    for (int k = 0; k < p->layers; k++)
+        n += layer_macs(p, k) + (p->peep ? 3.0 * (double)p->H : 0);
+    return 4.0 * n;
 }
 
 double ts_recurrent_bytes(const ts_problem *p)
 {
-    return 4.0 * ts_cell_gates(p->cell) * (double)p->H * (double)p->H;
+    /* every step streams each layer's recurrent rows and its projection */
+    double per_layer = ts_cell_gates(p->cell) * (double)p->H * (double)ts_out_width(p) +
+                       (double)p->H * (double)p->P;
+    return 4.0 * p->layers * per_layer;
 }

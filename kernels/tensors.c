@@ -45,6 +45,18 @@ static bool alloc_floats(float **dst, size_t n)
     return *dst != NULL;
 }
 
+/* Every weight buffer of layer k with its element count (for alloc and free). */
+static int cell_buffers(ts_cell_weights *c, const ts_layer_sizes *s, float ***bufs, size_t *n)
+{
+    float **b[] = {&c->kernel, &c->bias, &c->cand_kernel, &c->cand_bias, &c->w_i_diag,
+                   &c->w_f_diag, &c->w_o_diag, &c->proj_kernel};
+    size_t m[] = {s->kernel, s->bias, s->cand_kernel, s->cand_bias, s->diag, s->diag, s->diag,
+                  s->proj_kernel};
+    for (int k = 0; k < 8; k++)
+        bufs[k] = b[k], n[k] = m[k];
+    return 8;
+}
+
 int ts_tensors_alloc(ts_tensors *t, const ts_problem *p, ts_err *e)
 {
     memset(t, 0, sizeof *t);
@@ -53,11 +65,17 @@ int ts_tensors_alloc(ts_tensors *t, const ts_problem *p, ts_err *e)
         return -1;
     ts_problem_sizes(p, &s, NULL);
     t->p = *p;
-    bool ok = alloc_floats(&t->w.cell[0].kernel, s.kernel) && alloc_floats(&t->w.cell[0].bias, s.bias) &&
-              alloc_floats(&t->w.cell[0].cand_kernel, s.cand_kernel) &&
-              alloc_floats(&t->w.cell[0].cand_bias, s.cand_bias) && alloc_floats(&t->w.proj_w, s.proj_w) &&
-              alloc_floats(&t->w.proj_b, s.proj_b) && alloc_floats(&t->w.embedding, s.embedding) &&
-              alloc_floats(&t->enc, s.enc) && alloc_floats(&t->dec, s.dec);
+    bool ok = true;
+    for (int k = 0; ok && k < p->layers; k++) {
+        float **bufs[8];
+        size_t n[8];
+        int nb = cell_buffers(&t->w.cell[k], &s.cell[k], bufs, n);
+        for (int j = 0; ok && j < nb; j++)
+            ok = alloc_floats(bufs[j], n[j]);
+    }
+    ok = ok && alloc_floats(&t->w.proj_w, s.proj_w) && alloc_floats(&t->w.proj_b, s.proj_b) &&
+         alloc_floats(&t->w.embedding, s.embedding) && alloc_floats(&t->enc, s.enc) &&
+         alloc_floats(&t->dec, s.dec);
     if (!ok) {
         ts_tensors_free(t);
         return ts_fail(e, "out of memory allocating weights and inputs (%zu bytes)", s.total_bytes);
@@ -73,34 +91,65 @@ static void fill(float *x, size_t n, uint64_t *st, float lo, float hi)
         x[k] = ts_rand_uniform(st, lo, hi);
 }
 
+/* Kernel and bias of layer k: U(+-1/sqrt(rows)), GRU gate bias around 1. */
+static void fill_cell_core(ts_cell_weights *c, const ts_layer_sizes *s, ts_cell cell, uint64_t *st)
+{
+    float a = 1.0f / sqrtf((float)s->rows);
+    fill(c->kernel, s->kernel, st, -a, a);
+    if (cell == TS_CELL_GRU) {
+        fill(c->bias, s->bias, st, 1.0f - a, 1.0f + a); /* TF starts gate bias at 1.0 */
+        fill(c->cand_kernel, s->cand_kernel, st, -a, a);
+        fill(c->cand_bias, s->cand_bias, st, -a, a);
+    } else {
+        fill(c->bias, s->bias, st, -a, a);
+    }
+}
+
+/* LSTMCell extras of layer k: peepholes U(+-0.5) (w*c stays O(1) while |c| is),
+ * projection U(+-1/sqrt(H)) (m has H terms in (-1, 1): the sum stays O(1)). */
+static void fill_cell_extras(ts_cell_weights *c, const ts_layer_sizes *s, int64_t H, uint64_t *st)
+{
+    fill(c->w_i_diag, s->diag, st, -0.5f, 0.5f);
+    fill(c->w_f_diag, s->diag, st, -0.5f, 0.5f);
+    fill(c->w_o_diag, s->diag, st, -0.5f, 0.5f);
+    float ap = 1.0f / sqrtf((float)H);
+    fill(c->proj_kernel, s->proj_kernel, st, -ap, ap);
+}
+
 void ts_tensors_fill(ts_tensors *t, uint64_t seed)
 {
     ts_sizes s;
     ts_problem_sizes(&t->p, &s, NULL);
+    /* the first stream draws, in this order, what a one-layer problem always drew */
     uint64_t st = seed * 0x2545F4914F6CDD1Dull + 1;
-    float a = 1.0f / sqrtf((float)(t->p.I + t->p.H));
-    fill(t->w.cell[0].kernel, s.kernel, &st, -a, a);
-    if (t->p.cell == TS_CELL_GRU) {
-        fill(t->w.cell[0].bias, s.bias, &st, 1.0f - a, 1.0f + a); /* TF starts gate bias at 1.0 */
-        fill(t->w.cell[0].cand_kernel, s.cand_kernel, &st, -a, a);
-        fill(t->w.cell[0].cand_bias, s.cand_bias, &st, -a, a);
-    } else {
-        fill(t->w.cell[0].bias, s.bias, &st, -a, a);
-    }
+    fill_cell_core(&t->w.cell[0], &s.cell[0], t->p.cell, &st);
     if (t->p.feed == TS_FEED_GREEDY) {
-        float ap = 1.0f / sqrtf((float)t->p.H);
+        float ap = 1.0f / sqrtf((float)ts_out_width(&t->p));
         fill(t->w.proj_w, s.proj_w, &st, -ap, ap);
         fill(t->w.proj_b, s.proj_b, &st, -0.1f, 0.1f);
         fill(t->w.embedding, s.embedding, &st, -1.0f, 1.0f);
     }
     fill(t->enc, s.enc, &st, -1.0f, 1.0f);
     fill(t->dec, s.dec, &st, -1.0f, 1.0f);
+    /* a second stream for what is new: layer 0's extras, then layers 1.. */
+    uint64_t st2 = seed * 0x2545F4914F6CDD1Dull + 2 + 0x5851F42D4C957F2Dull;
+    fill_cell_extras(&t->w.cell[0], &s.cell[0], t->p.H, &st2);
+    for (int k = 1; k < t->p.layers; k++) {
+        fill_cell_core(&t->w.cell[k], &s.cell[k], t->p.cell, &st2);
+        fill_cell_extras(&t->w.cell[k], &s.cell[k], t->p.H, &st2);
+    }
 }
 
 void ts_tensors_free(ts_tensors *t)
 {
-    float *bufs[] = {t->w.cell[0].kernel, t->w.cell[0].bias, t->w.cell[0].cand_kernel, t->w.cell[0].cand_bias, t->w.proj_w,
-                     t->w.proj_b, t->w.embedding, t->enc, t->dec};
+    for (int k = 0; k < TS_MAX_LAYERS; k++) {
+        ts_cell_weights *c = &t->w.cell[k];
+        float *bufs[] = {c->kernel, c->bias, c->cand_kernel, c->cand_bias, c->w_i_diag,
+                         c->w_f_diag, c->w_o_diag, c->proj_kernel};
+        for (size_t j = 0; j < sizeof bufs / sizeof bufs[0]; j++)
+            ts_free(bufs[j]);
+    }
+    float *bufs[] = {t->w.proj_w, t->w.proj_b, t->w.embedding, t->enc, t->dec};
     for (size_t k = 0; k < sizeof bufs / sizeof bufs[0]; k++)
         ts_free(bufs[k]);
     memset(t, 0, sizeof *t);
@@ -113,10 +162,10 @@ int ts_result_alloc(ts_result *r, const ts_problem *p, bool with_states, ts_err 
     if (ts_problem_sizes(p, &s, e))
         return -1;
     bool lstm = p->cell == TS_CELL_LSTM, greedy = p->feed == TS_FEED_GREEDY;
-    bool ok = alloc_floats(&r->out, s.out) && alloc_floats(&r->h, s.state) &&
-              (!lstm || alloc_floats(&r->c, s.state)) &&
-              (!with_states || alloc_floats(&r->states_h, s.out)) &&
-              (!with_states || !lstm || alloc_floats(&r->states_c, s.out));
+    bool ok = alloc_floats(&r->out, s.out) && alloc_floats(&r->h, s.state_h) &&
+              (!lstm || alloc_floats(&r->c, s.state_c)) &&
+              (!with_states || alloc_floats(&r->states_h, s.states_h)) &&
+              (!with_states || !lstm || alloc_floats(&r->states_c, s.states_c));
     if (ok && greedy && p->D > 0) {
         r->symbols = ts_alloc((size_t)p->D * (size_t)p->B * sizeof(int32_t));
         ok = r->symbols != NULL;

@@ -47,31 +47,58 @@ typedef struct ts_problem {
 #define TS_MAX_DIM     (1 << 20)   /* B, I, H, V */
 #define TS_MAX_STEPS   (1 << 20)   /* E, D */
 #define TS_MAX_THREADS 1024
+#define TS_MAX_LAYERS  16         /* lL */
 
 /* "lstm:b16:i512:h512:e25:d25:teacher:t2", "gru:b3:i5:h37:e7:d7:greedy:v11:t1:fb0".
  * Required: cell first, then b i h e d (any order).  Optional: teacher|greedy
  * (default teacher), vN (required with greedy, refused with teacher), tN
- * (default 1), fbX (forget_bias, LSTM only, default 1).  Each field at most once.
- * Counts are decimal digits only; fbX is -?DIGITS[.DIGITS] (<= 9 decimals, |X| <= 1e6). */
+ * (default 1), fbX (forget_bias, LSTM only, default 1), lL (layers, default 1),
+ * resK (residual layers K..L), and for LSTM only peep, clipX, projP, pclipX
+ * (pclip needs proj).  Each field at most once.  Counts are decimal digits only;
+ * fbX, clipX and pclipX are -?DIGITS[.DIGITS] (<= 9 decimals, |X| <= 1e6), clips > 0. */
 int ts_problem_parse(const char *desc, ts_problem *p, ts_err *e);
-/* Canonical form: cell:bB:iI:hH:eE:dD:feed[:vV]:tT[:fbX]; returns strlen or -1. */
+/* Canonical form: cell:bB:iI:hH:eE:dD:feed[:vV]:tT[:fbX][:lL][:resK][:peep][:clipX][:projP][:pclipX]
+ * (the optional fields only when not default); returns strlen or -1. */
 int ts_problem_format(const ts_problem *p, char *buf, size_t n);
 /* Range and consistency check (parse calls it; call it on hand-built problems). */
 int ts_problem_check(const ts_problem *p, ts_err *e);
+/* True when p is one plain layer (no lL > 1, res, peep, clips, proj): what the
+ * optimized variants run today.  Otherwise false with "unsupported: <feature> not
+ * implemented in <variant> yet" in why. */
+bool ts_problem_is_basic(const ts_problem *p, const char *variant, char *why, size_t n);
 const char *ts_cell_name(ts_cell c);
 const char *ts_feed_name(ts_feed f);
 
 /* Gate blocks: RNN 1, GRU 3 (2 gates + candidate), LSTM 4. */
 int ts_cell_gates(ts_cell c);
+/* Hout: every layer's output (and recurrent m) width: P when projecting, else H. */
+int64_t ts_out_width(const ts_problem *p);
+/* Ik: layer k's (0-based) input width: I for layer 0, Hout above. */
+int64_t ts_layer_input(const ts_problem *p, int k);
+/* True when layer k (0-based) is residual: output = cell output + layer input. */
+bool ts_layer_residual(const ts_problem *p, int k);
+
+/* Element counts of one layer's weights (MultiRNNCell's cell_k). */
+typedef struct ts_layer_sizes {
+    int64_t in, rows;              /* Ik, and the kernel's rows Ik + Hout */
+    size_t kernel, bias;           /* rnn/lstm kernel [rows x G*H]; gru gates kernel [rows x 2H] */
+    size_t cand_kernel, cand_bias; /* gru only: [rows x H], [H]; else 0 */
+    size_t diag;                   /* lstm :peep: each of w_i/w_f/w_o_diag [H]; else 0 */
+    size_t proj_kernel;            /* lstm :proj: projection kernel [H x P]; else 0 */
+    size_t total;                  /* all of the above (diag counted 3 times) */
+} ts_layer_sizes;
+/* Layer k's sizes; fails (with a message) on size_t overflow or k out of 0..L-1. */
+int ts_cell_sizes(const ts_problem *p, int k, ts_layer_sizes *s, ts_err *e);
 
 /* Element counts of every tensor of a problem (for allocation and .npy shapes). */
 typedef struct ts_sizes {
-    size_t kernel, bias;           /* rnn/lstm kernel [(I+H) x G*H]; gru gates kernel [(I+H) x 2H] */
-    size_t cand_kernel, cand_bias; /* gru only: [(I+H) x H], [H]; else 0 */
-    size_t proj_w, proj_b, embedding; /* greedy only: [H x V], [V], [V x I]; else 0 */
+    ts_layer_sizes cell[TS_MAX_LAYERS]; /* layers 0..L-1; the rest zero */
+    size_t weights;                /* every layer's cell weights together */
+    size_t proj_w, proj_b, embedding; /* greedy only: [Hout x V], [V], [V x I]; else 0 */
     size_t enc, dec;               /* [E x B x I], [D x B x I] */
-    size_t out;                    /* [D x B x H] */
-    size_t state;                  /* [B x H] (h; and c for LSTM) */
+    size_t out;                    /* [D x B x Hout] */
+    size_t state_h, state_c;       /* final states [L x B x Hout], [L x B x H] (c: lstm; else 0) */
+    size_t states_h, states_c;     /* per-step states [D x L x B x Hout], [D x L x B x H] (c: lstm) */
     size_t total_bytes;            /* everything above, weights+inputs+outputs+per-step states, once */
 } ts_sizes;
 /* Fails (with a message) if any count or the total overflows size_t. */
@@ -80,15 +107,15 @@ int ts_problem_sizes(const ts_problem *p, ts_sizes *s, ts_err *e);
 int ts_problem_check_memory(const ts_problem *p, ts_err *e);
 
 /* ---- accounting (DESIGN.md §5) ---- */
-double ts_flops_per_step(const ts_problem *p);   /* 2*B*(I+H)*G*H */
-double ts_flops_total(const ts_problem *p);      /* (E+D) steps + greedy projections */
-double ts_weight_bytes(const ts_problem *p);     /* 4*G*H*(I+H) */
-double ts_recurrent_bytes(const ts_problem *p);  /* 4*G*H*H, streamed every step */
+/* Sums over layers k (Ik = I for k = 0, else Hout); P terms only with :proj. */
+double ts_flops_per_step(const ts_problem *p);   /* sum_k 2*B*((Ik+Hout)*G*H + H*P) */
+double ts_flops_total(const ts_problem *p);      /* (E+D) steps + greedy projections 2*B*Hout*V */
+double ts_weight_bytes(const ts_problem *p);     /* sum_k 4*(G*H*(Ik+Hout) + H*P + 3H peep) */
+double ts_recurrent_bytes(const ts_problem *p);  /* sum_k 4*(G*H*Hout + H*P), streamed every step */
 
 /* ---- weights, TF layout (row-major, inputs' rows first, then state rows) ----
  * Layer k's input width Ik is I for k = 0, else Hout; its recurrent rows have
  * width Hout (Hout = P when projecting, else H).  Below, "I+H" means Ik+Hout. */
-#define TS_MAX_LAYERS 16
 typedef struct ts_cell_weights {
     float *kernel;      /* rnn [(I+H) x H]; lstm [(I+H) x 4H] (blocks i,j,f,o); gru gates [(I+H) x 2H] (r,u) */
     float *bias;        /* [G*H]; gru gates bias [2H] */
@@ -106,7 +133,8 @@ typedef struct ts_weights {
 } ts_weights;
 
 /* ---- the loop function (TF's loop_function(prev, i)) ----
- * Called for decoder steps i = 1..D-1 with prev = out_{i-1} [B x H]; writes the
+ * Called for decoder steps i = 1..D-1 with prev = out_{i-1} [B x Hout] (the top
+ * layer's output, after its residual add); writes the
  * next input [B x I].  Never called for step 0 nor after the last step.
  * symbols: if non-NULL, [B] chosen token ids to record (built-in fills it). */
 typedef int (*ts_loop_fn)(void *ctx, const ts_problem *p, int64_t step,
@@ -119,12 +147,15 @@ typedef struct ts_inputs {
     void *loop_ctx;
 } ts_inputs;
 
+/* Layouts for L layers (L = 1: the layer axis vanishes, the layout of one layer).
+ * A layer's h state is its cell's own output (LSTM: m, after projection and
+ * proj_clip), without a residual add; out is the top layer's output with it. */
 typedef struct ts_outputs {
-    float *out;      /* [D x B x H] decoder outputs */
-    float *h;        /* [B x H] final state h (encoder's final state when D = 0) */
-    float *c;        /* [B x H] final LSTM c; NULL for rnn/gru */
-    float *states_h; /* optional [D x B x H]: state after every decoder step; NULL = skip */
-    float *states_c; /* optional [D x B x H], LSTM only; NULL = skip */
+    float *out;      /* [D x B x Hout] decoder outputs (top layer, residual included) */
+    float *h;        /* [L x B x Hout] final state h per layer (encoder's when D = 0) */
+    float *c;        /* [L x B x H] final LSTM c per layer; NULL for rnn/gru */
+    float *states_h; /* optional [D x L x B x Hout]: state after every decoder step; NULL = skip */
+    float *states_c; /* optional [D x L x B x H], LSTM only; NULL = skip */
     int32_t *symbols; /* optional [D x B] greedy: symbols[i] chose input i (row 0 = -1, GO) */
 } ts_outputs;
 
@@ -156,7 +187,10 @@ typedef struct ts_result {
 /* Allocate zeroed weights+inputs of problem p. */
 int ts_tensors_alloc(ts_tensors *t, const ts_problem *p, ts_err *e);
 /* Deterministic fill from seed: weights U(+-1/sqrt(I+H)), GRU gate bias around
- * 1.0 (TF's init), inputs U(-1,1), projection/embedding scaled to keep O(1). */
+ * 1.0 (TF's init), inputs U(-1,1), projection/embedding scaled to keep O(1).
+ * Layer 0 of a plain one-layer problem draws exactly what it always drew; layers
+ * above, peepholes U(+-0.5) and LSTM projections U(+-1/sqrt(H)) come from a
+ * second stream of the same seed, after. */
 void ts_tensors_fill(ts_tensors *t, uint64_t seed);
 void ts_tensors_free(ts_tensors *t);
 /* Allocate outputs; with_states adds per-step states, symbols always in greedy. */

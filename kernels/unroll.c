@@ -253,7 +253,7 @@ static void set_shape(ts_unroll_plan *pl)
     const ts_problem *p = &pl->p;
     const int lanes = pl->uk->lanes;
     pl->L = p->layers;
-    pl->out_w = p->P > 0 ? p->P : p->H;
+    pl->out_w = ts_out_width(p);
     /* every panel must fall inside one thread's units: the widest panel
      * (TS_PANEL_VECS vectors of one gate) sets the granule */
     int64_t widest = p->cell == TS_CELL_LSTM ? lanes : (int64_t)TS_PANEL_VECS * lanes;
@@ -271,8 +271,8 @@ static void set_shape(ts_unroll_plan *pl)
                                              : TS_PH_LSTM;
     pl->phase[1] = TS_PH_GRU_CAND;
     for (int l = 0; l < pl->L; l++) {
-        pl->lay[l].in_w = l == 0 ? p->I : pl->out_w;
-        pl->lay[l].residual = p->res_from > 0 && l + 1 >= p->res_from;
+        pl->lay[l].in_w = ts_layer_input(p, l);
+        pl->lay[l].residual = ts_layer_residual(p, l);
     }
 }
 

@@ -15,6 +15,12 @@ for P in rnn:b3:i5:h37:e4:d6:teacher gru:b2:i7:h9:e3:d5:greedy:v13 lstm:b2:i6:h1
   "$TS" gen --problem "$P" --seed 7 --out "$work/in" || { fail=$((fail + 1)); continue; }
   for v in $variants; do
     rm -rf "$work/out"
+    # a variant that does not take this problem (avx2-wavefront at one layer) says so and is skipped
+    if ! "$TS" run --problem "$P" --variant "$v" --weights "$work/in" --inputs "$work/in" --out "$work/out" \
+         2>"$work/err" >/dev/null && grep -q 'cannot run' "$work/err"; then
+      echo "skip: $v $P: $(cat "$work/err")"; rm -rf "$work/out"; continue
+    fi
+    rm -rf "$work/out"
     if "$TS" run --problem "$P" --variant "$v" --weights "$work/in" --inputs "$work/in" --out "$work/out" --states \
        && "$PY" "$root/scripts/check_numpy.py" "$P" "$work/in" "$work/in" "$work/out" --atol 1e-5 | sed "s/^/$v /"; then
       pass=$((pass + 1))

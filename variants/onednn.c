@@ -598,6 +598,8 @@ static int od_prepare(const void *impl, const ts_problem *p, const ts_weights *w
 /* oneDNN 2.6's RNN code indexes its data and gate buffers with 32-bit int. */
 static bool od_supports(const ts_problem *p, char *why, size_t n)
 {
+    if (!ts_problem_is_basic(p, "onednn", why, n))
+        return false;
     const int64_t G = ts_cell_gates(p->cell), T = p->E > p->D ? p->E : p->D;
     const int64_t wide = p->I > G * p->H ? p->I : G * p->H;
     if (T * p->B > INT_MAX / wide || (p->I + p->H) > INT_MAX / (G * p->H)) {

@@ -5,65 +5,131 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Per layer k: h[k] [B x Hout] (the cell's own output: LSTM m), c[k] [B x H];
+ * y [B x Hout] the layer's output after a residual add, which feeds the next layer. */
 typedef struct ref_state {
     const ts_problem *p;
     const ts_weights *w;
-    float *h, *c, *z, *zc, *rh;
+    float *h[TS_MAX_LAYERS], *c[TS_MAX_LAYERS];
+    float *y[2];          /* ping-pong layer outputs */
+    float *z, *zc, *rh, *m; /* pre-activations [B x 4H], GRU [B x H] x 2, LSTM m before projection */
 } ref_state;
 
 static float sigm(float x) { return (float)(1.0 / (1.0 + exp(-(double)x))); }
 static float tnh(float x) { return (float)tanh((double)x); }
+/* fp32 of a double op: one rounding per TF op */
+static float r32(double x) { return (float)x; }
+/* tf.clip_by_value(x, -a, a): exact in any precision; NaN passes through */
+static float clip(float x, float a) { return x > a ? a : x < -a ? -a : x; }
 
-/* z[B x cols] = fp32(fp32(sum_k [x,h]_k K_kj in double) + bias_j) */
-static void matmul_bias(const ts_problem *p, const float *x, const float *h, const float *K,
-                        const float *bias, int64_t cols, float *z)
+/* z[B x cols] = fp32(fp32(sum_k [x,h]_k K_kj in double) + bias_j); x is [B x nx],
+ * h [B x nh], K [(nx+nh) x cols] */
+static void matmul_bias(int64_t B, const float *x, int64_t nx, const float *h, int64_t nh,
+                        const float *K, const float *bias, int64_t cols, float *z)
 {
-    const int64_t I = p->I, H = p->H;
-    for (int64_t b = 0; b < p->B; b++)
+    for (int64_t b = 0; b < B; b++)
         for (int64_t j = 0; j < cols; j++) {
             double acc = 0;
-            for (int64_t k = 0; k < I; k++)
-                acc += (double)x[b * I + k] * K[k * cols + j];
-            for (int64_t k = 0; k < H; k++)
-                acc += (double)h[b * H + k] * K[(I + k) * cols + j];
-            z[b * cols + j] = (float)((double)(float)acc + bias[j]);
+            for (int64_t k = 0; k < nx; k++)
+                acc += (double)x[b * nx + k] * K[k * cols + j];
+            for (int64_t k = 0; k < nh; k++)
+                acc += (double)h[b * nh + k] * K[(nx + k) * cols + j];
+            z[b * cols + j] = bias ? r32((double)r32(acc) + bias[j]) : r32(acc);
         }
 }
 
-static void ref_step(ref_state *s, const float *x)
+static void rnn_cell(ref_state *s, int k, const float *x, int64_t nx)
 {
     const ts_problem *p = s->p;
+    const ts_cell_weights *cw = &s->w->cell[k];
+    matmul_bias(p->B, x, nx, s->h[k], p->H, cw->kernel, cw->bias, p->H, s->z);
+    for (int64_t j = 0; j < p->B * p->H; j++)
+        s->h[k][j] = tnh(s->z[j]);
+}
+
+static void gru_cell(ref_state *s, int k, const float *x, int64_t nx)
+{
+    const ts_problem *p = s->p;
+    const ts_cell_weights *cw = &s->w->cell[k];
     const int64_t B = p->B, H = p->H;
-    if (p->cell == TS_CELL_RNN) {
-        matmul_bias(p, x, s->h, s->w->cell[0].kernel, s->w->cell[0].bias, H, s->z);
-        for (int64_t k = 0; k < B * H; k++)
-            s->h[k] = tnh(s->z[k]);
-    } else if (p->cell == TS_CELL_GRU) {
-        matmul_bias(p, x, s->h, s->w->cell[0].kernel, s->w->cell[0].bias, 2 * H, s->z);
-        for (int64_t b = 0; b < B; b++)
-            for (int64_t j = 0; j < H; j++)
-                s->rh[b * H + j] = (float)((double)sigm(s->z[b * 2 * H + j]) * s->h[b * H + j]);
-        matmul_bias(p, x, s->rh, s->w->cell[0].cand_kernel, s->w->cell[0].cand_bias, H, s->zc);
-        for (int64_t b = 0; b < B; b++)
-            for (int64_t j = 0; j < H; j++) {
-                float u = sigm(s->z[b * 2 * H + H + j]), c = tnh(s->zc[b * H + j]);
-                float t1 = (float)((double)u * s->h[b * H + j]);
-                float t2 = (float)((double)(float)(1.0 - u) * c);
-                s->h[b * H + j] = (float)((double)t1 + t2);
-            }
-    } else {
-        matmul_bias(p, x, s->h, s->w->cell[0].kernel, s->w->cell[0].bias, 4 * H, s->z);
-        for (int64_t b = 0; b < B; b++)
-            for (int64_t k = 0; k < H; k++) {
-                const float *z = s->z + b * 4 * H;
-                float fz = (float)((double)z[2 * H + k] + p->forget_bias);
-                float keep = (float)((double)s->c[b * H + k] * sigm(fz));
-                float add = (float)((double)sigm(z[k]) * tnh(z[H + k]));
-                float c = (float)((double)keep + add);
-                s->c[b * H + k] = c;
-                s->h[b * H + k] = (float)((double)tnh(c) * sigm(z[3 * H + k]));
-            }
+    float *h = s->h[k];
+    matmul_bias(B, x, nx, h, H, cw->kernel, cw->bias, 2 * H, s->z);
+    for (int64_t b = 0; b < B; b++)
+        for (int64_t j = 0; j < H; j++)
+            s->rh[b * H + j] = r32((double)sigm(s->z[b * 2 * H + j]) * h[b * H + j]);
+    matmul_bias(B, x, nx, s->rh, H, cw->cand_kernel, cw->cand_bias, H, s->zc);
+    for (int64_t b = 0; b < B; b++)
+        for (int64_t j = 0; j < H; j++) {
+            float u = sigm(s->z[b * 2 * H + H + j]), c = tnh(s->zc[b * H + j]);
+            float t1 = r32((double)u * h[b * H + j]);
+            float t2 = r32((double)r32(1.0 - u) * c);
+            h[b * H + j] = r32((double)t1 + t2);
+        }
+}
+
+/* One unit of TF's LSTMCell.call (BasicLSTMCell when no extra is set: the same
+ * ops).  Input and forget peepholes read the previous c; cell_clip clips the new
+ * c, which is the state; the output peephole reads the new, clipped c. */
+static void lstm_unit(const ts_problem *p, const ts_cell_weights *cw, const float *z, int64_t u,
+                      float *c, float *m)
+{
+    const int64_t H = p->H;
+    float c_prev = *c, iz = z[u], jz = z[H + u], fz = r32((double)z[2 * H + u] + p->forget_bias), oz = z[3 * H + u];
+    if (p->peep) {
+        fz = r32((double)fz + r32((double)cw->w_f_diag[u] * c_prev));
+        iz = r32((double)iz + r32((double)cw->w_i_diag[u] * c_prev));
     }
+    float keep = r32((double)sigm(fz) * c_prev);
+    float add = r32((double)sigm(iz) * tnh(jz));
+    float cn = r32((double)keep + add);
+    if (p->has_cell_clip)
+        cn = clip(cn, p->cell_clip);
+    if (p->peep)
+        oz = r32((double)oz + r32((double)cw->w_o_diag[u] * cn));
+    *c = cn;
+    *m = r32((double)sigm(oz) * tnh(cn));
+}
+
+static void lstm_cell(ref_state *s, int k, const float *x, int64_t nx)
+{
+    const ts_problem *p = s->p;
+    const ts_cell_weights *cw = &s->w->cell[k];
+    const int64_t B = p->B, H = p->H, Ho = ts_out_width(p);
+    matmul_bias(B, x, nx, s->h[k], Ho, cw->kernel, cw->bias, 4 * H, s->z);
+    float *m = p->P ? s->m : s->h[k]; /* without projection m is the state */
+    for (int64_t b = 0; b < B; b++)
+        for (int64_t u = 0; u < H; u++)
+            lstm_unit(p, cw, s->z + b * 4 * H, u, s->c[k] + b * H + u, m + b * H + u);
+    if (!p->P)
+        return;
+    /* m = m @ projection/kernel (matmul: one rounding), then proj_clip */
+    matmul_bias(B, m, H, NULL, 0, cw->proj_kernel, NULL, p->P, s->h[k]);
+    for (int64_t j = 0; p->has_proj_clip && j < B * p->P; j++)
+        s->h[k][j] = clip(s->h[k][j], p->proj_clip);
+}
+
+/* One step of the MultiRNNCell: layer k reads layer k-1's output (y, residual
+ * included); returns the top layer's output. */
+static const float *ref_step(ref_state *s, const float *x)
+{
+    const ts_problem *p = s->p;
+    const int64_t B = p->B, Ho = ts_out_width(p);
+    const float *in = x;
+    for (int k = 0; k < p->layers; k++) {
+        int64_t nx = ts_layer_input(p, k);
+        switch (p->cell) {
+        case TS_CELL_RNN: rnn_cell(s, k, in, nx); break;
+        case TS_CELL_GRU: gru_cell(s, k, in, nx); break;
+        case TS_CELL_LSTM: lstm_cell(s, k, in, nx); break;
+        }
+        float *y = s->y[k & 1];
+        /* ResidualWrapper: output = input + cell output, after projection and
+         * proj_clip, not clipped; the state keeps the cell's own output */
+        for (int64_t j = 0; j < B * Ho; j++)
+            y[j] = ts_layer_residual(p, k) ? r32((double)in[j] + s->h[k][j]) : s->h[k][j];
+        in = y;
+    }
+    return in;
 }
 
 /* Built-in greedy loop in double, recording the argmax margin per row.  The
@@ -73,7 +139,7 @@ static void ref_step(ref_state *s, const float *x)
 static void ref_argmax_embed(const ts_problem *p, const ts_weights *w, const float *prev,
                              float *next, int32_t *symbols, double *margins)
 {
-    const int64_t H = p->H, V = p->V, I = p->I;
+    const int64_t H = ts_out_width(p), V = p->V, I = p->I;
     for (int64_t b = 0; b < p->B; b++) {
         double best = -FLT_MAX, second = -INFINITY;
         int64_t arg = 0;
@@ -96,16 +162,47 @@ static void ref_argmax_embed(const ts_problem *p, const ts_weights *w, const flo
     }
 }
 
+static void ref_free(ref_state *s)
+{
+    for (int k = 0; k < TS_MAX_LAYERS; k++)
+        free(s->h[k]), free(s->c[k]);
+    free(s->y[0]), free(s->y[1]), free(s->z), free(s->zc), free(s->rh), free(s->m);
+}
+
+static bool ref_alloc(ref_state *s)
+{
+    const ts_problem *p = s->p;
+    const size_t BH = (size_t)(p->B * p->H), BO = (size_t)(p->B * ts_out_width(p));
+    bool ok = true;
+    for (int k = 0; k < p->layers; k++)
+        ok = (s->h[k] = calloc(BO, 4)) && (s->c[k] = calloc(BH, 4)) && ok;
+    s->y[0] = calloc(BO, 4), s->y[1] = calloc(BO, 4), s->z = calloc(BH * 4, 4);
+    s->zc = calloc(BH, 4), s->rh = calloc(BH, 4), s->m = calloc(BH, 4);
+    return ok && s->y[0] && s->y[1] && s->z && s->zc && s->rh && s->m;
+}
+
+/* Every layer's h [L x B x Hout] and (lstm) c [L x B x H] into h, c (each may be NULL). */
+static void copy_states(const ref_state *s, float *h, float *c)
+{
+    const ts_problem *p = s->p;
+    const size_t BH = (size_t)(p->B * p->H), BO = (size_t)(p->B * ts_out_width(p));
+    for (int k = 0; k < p->layers; k++) {
+        if (h)
+            memcpy(h + k * BO, s->h[k], BO * 4);
+        if (c && p->cell == TS_CELL_LSTM)
+            memcpy(c + k * BH, s->c[k], BH * 4);
+    }
+}
+
 int ts_reference_run(const ts_problem *p, const ts_weights *w, const ts_inputs *in,
                      ts_outputs *out, double *margins, ts_err *e)
 {
-    const size_t BH = (size_t)(p->B * p->H), BI = (size_t)(p->B * p->I);
+    const size_t BO = (size_t)(p->B * ts_out_width(p)), BI = (size_t)(p->B * p->I);
+    const size_t LBO = BO * (size_t)p->layers, LBH = (size_t)(p->B * p->H) * (size_t)p->layers;
     ref_state s = {.p = p, .w = w};
-    s.h = calloc(BH, 4), s.c = calloc(BH, 4), s.z = calloc(BH * 4, 4);
-    s.zc = calloc(BH, 4), s.rh = calloc(BH, 4);
     float *x = calloc(BI, 4);
     int rc = 0;
-    if (!s.h || !s.c || !s.z || !s.zc || !s.rh || !x) {
+    if (!ref_alloc(&s) || !x) {
         rc = ts_fail(e, "reference: out of memory");
         goto done;
     }
@@ -116,7 +213,7 @@ int ts_reference_run(const ts_problem *p, const ts_weights *w, const ts_inputs *
         int32_t *sym = out->symbols ? out->symbols + i * p->B : NULL;
         double *mg = margins ? margins + i * p->B : NULL;
         if (p->feed == TS_FEED_GREEDY && i > 0) {
-            const float *prev = out->out + (i - 1) * BH;
+            const float *prev = out->out + (i - 1) * BO;
             if (in->loop) {
                 if ((rc = in->loop(in->loop_ctx, p, i, prev, x, sym)))
                     goto done;
@@ -134,17 +231,13 @@ int ts_reference_run(const ts_problem *p, const ts_weights *w, const ts_inputs *
                     mg[b] = INFINITY;
             }
         }
-        ref_step(&s, xi);
-        memcpy(out->out + i * BH, s.h, BH * 4);
-        if (out->states_h)
-            memcpy(out->states_h + i * BH, s.h, BH * 4);
-        if (out->states_c && p->cell == TS_CELL_LSTM)
-            memcpy(out->states_c + i * BH, s.c, BH * 4);
+        memcpy(out->out + i * BO, ref_step(&s, xi), BO * 4);
+        copy_states(&s, out->states_h ? out->states_h + i * LBO : NULL,
+                    out->states_c ? out->states_c + i * LBH : NULL);
     }
-    memcpy(out->h, s.h, BH * 4);
-    if (out->c && p->cell == TS_CELL_LSTM)
-        memcpy(out->c, s.c, BH * 4);
+    copy_states(&s, out->h, out->c);
 done:
-    free(s.h), free(s.c), free(s.z), free(s.zc), free(s.rh), free(x);
+    ref_free(&s);
+    free(x);
     return rc;
 }

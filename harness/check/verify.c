@@ -19,20 +19,29 @@ const char *ts_status_name(ts_status s)
     return (unsigned)s <= TS_ERROR ? names[s] : "?";
 }
 
+/* docs/correctness.md derives it: per layer, the roundings of one step's dot
+ * products (length Ik+Hout, and H more for LSTMCell's projection) times the steps,
+ * inside a log2; times L, because each layer adds its own error to what reaches
+ * the top.  One plain layer: 8 * ceil(log2((I+H)(E+D))) * eps, as always. */
 double ts_tolerance(const ts_problem *p)
 {
-    double n = (double)(p->I + p->H) * (double)(p->E + p->D);
-    return TS_TOL_K * ceil(log2(n < 2 ? 2 : n)) * FLT_EPSILON;
+    int64_t rows = 0;
+    for (int k = 0; k < p->layers; k++) {
+        int64_t r = ts_layer_input(p, k) + ts_out_width(p);
+        rows = r > rows ? r : rows;
+    }
+    double n = (double)rows * (double)(p->E + p->D) * (p->P ? (double)p->H : 1.0);
+    return TS_TOL_K * (double)p->layers * ceil(log2(n < 2 ? 2 : n)) * FLT_EPSILON;
 }
 
 double ts_tie_tolerance(const ts_problem *p, const ts_weights *w, double tol)
 {
     if (p->feed != TS_FEED_GREEDY)
         return 0;
-    double worst = 0; /* max over columns of sum_k |W_kv| */
+    double worst = 0; /* max over columns of sum_k |W_kv|, W [Hout x V] */
     for (int64_t v = 0; v < p->V; v++) {
         double s = 0;
-        for (int64_t k = 0; k < p->H; k++) /* an inf weight makes its logit +-inf (or NaN) */
+        for (int64_t k = 0; k < ts_out_width(p); k++) /* an inf weight makes its logit +-inf (or NaN) */
             s += isfinite(w->proj_w[k * p->V + v]) ? fabs(w->proj_w[k * p->V + v]) : 0.0; /* whatever the error */
         worst = s > worst ? s : worst;
     }
@@ -59,9 +68,21 @@ static double elem_error(double g, double r)
     return fabs(g - r);
 }
 
-/* got/ref: batch row b of tensor `name` (of decoder step i, or i < 0 for a final state) */
+/* "name[i][layer][b][k]": i < 0 (a final state) and layer < 0 (one layer) are left out */
+static void locate(char *buf, size_t n, const char *name, int64_t i, int layer, int64_t b, int64_t k)
+{
+    char step[24] = "", lay[16] = "";
+    if (i >= 0)
+        snprintf(step, sizeof step, "[%lld]", (long long)i);
+    if (layer >= 0)
+        snprintf(lay, sizeof lay, "[%d]", layer);
+    snprintf(buf, n, "%s%s%s[%lld][%lld]", name, step, lay, (long long)b, (long long)k);
+}
+
+/* got/ref: batch row b of tensor `name` (of decoder step i, or i < 0 for a final
+ * state; of layer `layer`, or layer < 0 when there is one) */
 static void compare_tensor(acc *a, const char *name, const float *got, const float *ref,
-                           int64_t n, int64_t i, int64_t b, double tol)
+                           int64_t n, int64_t i, int layer, int64_t b, double tol)
 {
     for (int64_t k = 0; k < n; k++) {
         double g = got[k], r = ref[k], d = elem_error(g, r);
@@ -82,11 +103,7 @@ static void compare_tensor(acc *a, const char *name, const float *got, const flo
         }
         if (ratio > a->worst_ratio) {
             a->worst_ratio = ratio;
-            if (i >= 0)
-                snprintf(a->worst, sizeof a->worst, "%s[%lld][%lld][%lld]", name, (long long)i,
-                         (long long)b, (long long)k);
-            else
-                snprintf(a->worst, sizeof a->worst, "%s[%lld][%lld]", name, (long long)b, (long long)k);
+            locate(a->worst, sizeof a->worst, name, i, layer, b, k);
         }
     }
 }
@@ -115,14 +132,31 @@ static void append_note(ts_verdict *v, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Row b of every layer's h [.. x L x B x Hout] and (lstm) c [.. x L x B x H], of
+ * decoder step i (per-step states; NULL: not kept) or the final state (i < 0). */
+static void compare_states(acc *a, const ts_problem *p, const float *gh, const float *gc,
+                           const float *eh, const float *ec, int64_t i, int64_t b, double tol)
+{
+    const int64_t L = p->layers, B = p->B, H = p->H, Ho = ts_out_width(p);
+    const bool lstm = p->cell == TS_CELL_LSTM;
+    const int64_t step = i < 0 ? 0 : i;
+    for (int k = 0; k < L; k++) {
+        int layer = L > 1 ? k : -1;
+        int64_t oh = ((step * L + k) * B + b) * Ho, oc = ((step * L + k) * B + b) * H;
+        if (gh && eh)
+            compare_tensor(a, i < 0 ? "h" : "states_h", gh + oh, eh + oh, Ho, i, layer, b, tol);
+        if (lstm && gc && ec)
+            compare_tensor(a, i < 0 ? "c" : "states_c", gc + oc, ec + oc, H, i, layer, b, tol);
+    }
+}
+
 void ts_compare(const ts_problem *p, const ts_outputs *got, const ts_outputs *expect,
                 const double *margins, double tol, double tie_tol, ts_verdict *v)
 {
     memset(v, 0, sizeof *v);
     v->tol = tol;
     acc a = {0};
-    const int64_t B = p->B, H = p->H;
-    bool lstm = p->cell == TS_CELL_LSTM;
+    const int64_t B = p->B, Ho = ts_out_width(p);
     for (int64_t b = 0; b < B; b++) {
         int64_t div = first_divergence(p, got, expect, b);
         if (div < p->D) {
@@ -139,20 +173,13 @@ void ts_compare(const ts_problem *p, const ts_outputs *got, const ts_outputs *ex
         }
         /* outputs of row b up to the divergence; final state only without one */
         for (int64_t i = 0; i < div; i++) {
-            compare_tensor(&a, "out", got->out + (i * B + b) * H, expect->out + (i * B + b) * H, H,
+            compare_tensor(&a, "out", got->out + (i * B + b) * Ho, expect->out + (i * B + b) * Ho, Ho,
+                           i, -1, b, tol);
+            compare_states(&a, p, got->states_h, got->states_c, expect->states_h, expect->states_c,
                            i, b, tol);
-            if (got->states_h && expect->states_h)
-                compare_tensor(&a, "states_h", got->states_h + (i * B + b) * H,
-                               expect->states_h + (i * B + b) * H, H, i, b, tol);
-            if (lstm && got->states_c && expect->states_c)
-                compare_tensor(&a, "states_c", got->states_c + (i * B + b) * H,
-                               expect->states_c + (i * B + b) * H, H, i, b, tol);
         }
-        if (div == p->D) {
-            compare_tensor(&a, "h", got->h + b * H, expect->h + b * H, H, -1, b, tol);
-            if (lstm)
-                compare_tensor(&a, "c", got->c + b * H, expect->c + b * H, H, -1, b, tol);
-        }
+        if (div == p->D)
+            compare_states(&a, p, got->h, got->c, expect->h, expect->c, -1, b, tol);
     }
     v->max_abs = a.max_abs;
     v->max_rel = a.max_rel;

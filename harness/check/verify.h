@@ -26,7 +26,8 @@ typedef struct ts_verdict {
     char reason[512];
 } ts_verdict;
 
-/* The tolerance for a problem: k * ceil(log2((I+H)*(E+D))) * FLT_EPSILON. */
+/* The tolerance for a problem: 8 * L * ceil(log2(max_k(Ik+Hout) * (E+D) * (P ? H : 1))) * FLT_EPSILON
+ * (one plain layer: 8 * ceil(log2((I+H)*(E+D))) * FLT_EPSILON); docs/correctness.md. */
 double ts_tolerance(const ts_problem *p);
 /* Extra tolerance for the greedy argmax margin: error bound of a logit difference. */
 double ts_tie_tolerance(const ts_problem *p, const ts_weights *w, double tol);

@@ -9,26 +9,68 @@
 static ts_tensor_spec spec(const char *file, const char *what, void *slot, int ndim, int64_t a,
                            int64_t b, int64_t c)
 {
-    return (ts_tensor_spec){.file = file, .ndim = ndim, .shape = {a, b, c}, .what = what,
-                            .slot = (void **)slot};
+    ts_tensor_spec s = {.ndim = ndim, .shape = {a, b, c, 0}, .what = what, .slot = (void **)slot};
+    snprintf(s.file, sizeof s.file, "%s", file);
+    return s;
+}
+
+/* The same with a leading layer axis when the problem has more than one layer. */
+static ts_tensor_spec spec_layers(const ts_problem *p, const char *file, const char *what1,
+                                  const char *whatL, void *slot, int ndim, const int64_t *shape)
+{
+    ts_tensor_spec s = {.what = p->layers > 1 ? whatL : what1, .slot = (void **)slot};
+    snprintf(s.file, sizeof s.file, "%s", file);
+    int d = 0;
+    if (p->layers > 1)
+        s.shape[d++] = p->layers;
+    for (int k = 0; k < ndim; k++)
+        s.shape[d++] = shape[k];
+    s.ndim = d;
+    return s;
+}
+
+/* Layer k's files, prefixed "cell_k/" when there is more than one layer. */
+static int cell_specs(const ts_problem *p, int k, ts_cell_weights *w, ts_tensor_spec *s)
+{
+    int n = 0;
+    const int64_t R = ts_layer_input(p, k) + ts_out_width(p), H = p->H;
+    if (p->cell == TS_CELL_GRU) {
+        s[n++] = spec("gates_kernel.npy", "[(I+H) x 2H]", &w->kernel, 2, R, 2 * H, 0);
+        s[n++] = spec("gates_bias.npy", "[2H]", &w->bias, 1, 2 * H, 0, 0);
+        s[n++] = spec("candidate_kernel.npy", "[(I+H) x H]", &w->cand_kernel, 2, R, H, 0);
+        s[n++] = spec("candidate_bias.npy", "[H]", &w->cand_bias, 1, H, 0, 0);
+    } else {
+        int G = ts_cell_gates(p->cell);
+        const char *kw = G == 1 ? "[(I+H) x H]" : p->P ? "[(I+P) x 4H] (input rows, then P state rows)"
+                                                       : "[(I+H) x 4H]";
+        if (k > 0)
+            kw = G == 1 ? "[(H+H) x H]" : p->P ? "[(P+P) x 4H]" : "[(H+H) x 4H]";
+        s[n++] = spec("kernel.npy", kw, &w->kernel, 2, R, G * H, 0);
+        s[n++] = spec("bias.npy", G == 1 ? "[H]" : "[4H]", &w->bias, 1, G * H, 0, 0);
+    }
+    if (p->peep) {
+        s[n++] = spec("w_i_diag.npy", "[H]", &w->w_i_diag, 1, H, 0, 0);
+        s[n++] = spec("w_f_diag.npy", "[H]", &w->w_f_diag, 1, H, 0, 0);
+        s[n++] = spec("w_o_diag.npy", "[H]", &w->w_o_diag, 1, H, 0, 0);
+    }
+    if (p->P)
+        s[n++] = spec("projection_kernel.npy", "[H x P]", &w->proj_kernel, 2, H, p->P, 0);
+    for (int j = 0; p->layers > 1 && j < n; j++) {
+        char name[sizeof s[j].file];
+        snprintf(name, sizeof name, "cell_%d/%s", k, s[j].file);
+        memcpy(s[j].file, name, sizeof name);
+    }
+    return n;
 }
 
 int ts_weight_specs(const ts_problem *p, ts_tensors *t, ts_tensor_spec *s)
 {
     int n = 0;
-    const int64_t R = p->I + p->H, H = p->H;
-    if (p->cell == TS_CELL_GRU) {
-        s[n++] = spec("gates_kernel.npy", "[(I+H) x 2H]", &t->w.cell[0].kernel, 2, R, 2 * H, 0);
-        s[n++] = spec("gates_bias.npy", "[2H]", &t->w.cell[0].bias, 1, 2 * H, 0, 0);
-        s[n++] = spec("candidate_kernel.npy", "[(I+H) x H]", &t->w.cell[0].cand_kernel, 2, R, H, 0);
-        s[n++] = spec("candidate_bias.npy", "[H]", &t->w.cell[0].cand_bias, 1, H, 0, 0);
-    } else {
-        int G = ts_cell_gates(p->cell);
-        s[n++] = spec("kernel.npy", G == 1 ? "[(I+H) x H]" : "[(I+H) x 4H]", &t->w.cell[0].kernel, 2, R, G * H, 0);
-        s[n++] = spec("bias.npy", G == 1 ? "[H]" : "[4H]", &t->w.cell[0].bias, 1, G * H, 0, 0);
-    }
+    for (int k = 0; k < p->layers; k++)
+        n += cell_specs(p, k, &t->w.cell[k], s + n);
     if (p->feed == TS_FEED_GREEDY) {
-        s[n++] = spec("proj_w.npy", "[H x V]", &t->w.proj_w, 2, H, p->V, 0);
+        const int64_t Ho = ts_out_width(p);
+        s[n++] = spec("proj_w.npy", p->P ? "[P x V]" : "[H x V]", &t->w.proj_w, 2, Ho, p->V, 0);
         s[n++] = spec("proj_b.npy", "[V]", &t->w.proj_b, 1, p->V, 0, 0);
         s[n++] = spec("embedding.npy", "[V x I]", &t->w.embedding, 2, p->V, p->I, 0);
     }
@@ -50,14 +92,29 @@ int ts_output_specs(const ts_problem *p, ts_result *r, bool states, ts_tensor_sp
 {
     int n = 0;
     bool lstm = p->cell == TS_CELL_LSTM;
-    s[n++] = spec("outputs.npy", "[D x B x H]", &r->out, 3, p->D, p->B, p->H);
-    s[n++] = spec("state_h.npy", "[B x H]", &r->h, 2, p->B, p->H, 0);
+    const int64_t Ho = ts_out_width(p), bh[] = {p->B, Ho}, bc[] = {p->B, p->H};
+    const int64_t dbh[] = {p->D, p->B, Ho}, dbc[] = {p->D, p->B, p->H};
+    s[n++] = spec("outputs.npy", p->P ? "[D x B x P]" : "[D x B x H]", &r->out, 3, p->D, p->B, Ho);
+    const bool P = p->P > 0; /* the shapes' names: Hout is P or H */
+    s[n++] = spec_layers(p, "state_h.npy", P ? "[B x P]" : "[B x H]", P ? "[L x B x P]" : "[L x B x H]",
+                         &r->h, 2, bh);
     if (lstm)
-        s[n++] = spec("state_c.npy", "[B x H]", &r->c, 2, p->B, p->H, 0);
+        s[n++] = spec_layers(p, "state_c.npy", "[B x H]", "[L x B x H]", &r->c, 2, bc);
     if (states) {
-        s[n++] = spec("states_h.npy", "[D x B x H]", &r->states_h, 3, p->D, p->B, p->H);
-        if (lstm)
-            s[n++] = spec("states_c.npy", "[D x B x H]", &r->states_c, 3, p->D, p->B, p->H);
+        /* [D x L x B x .]: the layer axis goes after the step */
+        ts_tensor_spec h = spec_layers(p, "states_h.npy", P ? "[D x B x P]" : "[D x B x H]",
+                                       P ? "[D x L x B x P]" : "[D x L x B x H]",
+                                       &r->states_h, 3, dbh);
+        if (p->layers > 1)
+            h.shape[0] = p->D, h.shape[1] = p->layers;
+        s[n++] = h;
+        if (lstm) {
+            ts_tensor_spec c = spec_layers(p, "states_c.npy", "[D x B x H]", "[D x L x B x H]",
+                                           &r->states_c, 3, dbc);
+            if (p->layers > 1)
+                c.shape[0] = p->D, c.shape[1] = p->layers;
+            s[n++] = c;
+        }
     }
     if (p->feed == TS_FEED_GREEDY) {
         s[n] = spec("symbols.npy", "[D x B] int32", &r->symbols, 2, p->D, p->B, 0);

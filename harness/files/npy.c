@@ -316,9 +316,35 @@ int ts_npy_write(const char *path, const char *descr, int ndim, const int64_t *s
     return 0;
 }
 
+/* DIR/[SUB/].NAME.partial */
 static void staged_path(const ts_npy_batch *b, int k, char *buf, size_t n)
 {
-    snprintf(buf, n, "%s/.%s.partial", b->dir, b->names[k]);
+    const char *name = b->names[k], *slash = strrchr(name, '/');
+    if (slash)
+        snprintf(buf, n, "%s/%.*s/.%s.partial", b->dir, (int)(slash - name), name, slash + 1);
+    else
+        snprintf(buf, n, "%s/.%s.partial", b->dir, name);
+}
+
+/* The sub-folder of name ("cell_1/kernel.npy"), made if missing; one level only. */
+static int batch_subdir(ts_npy_batch *b, const char *name, ts_err *e)
+{
+    const char *slash = strchr(name, '/');
+    if (!slash)
+        return 0;
+    if (strchr(slash + 1, '/') || slash == name || (size_t)(slash - name) >= sizeof b->subs[0])
+        return ts_fail(e, "internal: output name '%s' must be NAME or SUB/NAME", name);
+    char sub[32], path[4200];
+    snprintf(sub, sizeof sub, "%.*s", (int)(slash - name), name);
+    snprintf(path, sizeof path, "%s/%s", b->dir, sub);
+    if (mkdir(path, 0777) == 0) {
+        if (b->nsub == TS_MAX_LAYERS)
+            return ts_fail(e, "internal: more than %d output sub-folders", TS_MAX_LAYERS);
+        snprintf(b->subs[b->nsub++], sizeof b->subs[0], "%s", sub);
+    } else if (errno != EEXIST) {
+        return ts_fail(e, "%s: cannot create output directory: %s", path, strerror(errno));
+    }
+    return 0;
 }
 
 int ts_npy_batch_open(ts_npy_batch *b, const char *dir, ts_err *e)
@@ -346,8 +372,10 @@ int ts_npy_batch_open(ts_npy_batch *b, const char *dir, ts_err *e)
 int ts_npy_batch_add(ts_npy_batch *b, const char *name, const char *descr, int ndim,
                      const int64_t *shape, const void *data, ts_err *e)
 {
-    if (b->n >= 16 || strlen(name) >= sizeof b->names[0])
+    if (b->n >= TS_NPY_BATCH_MAX || strlen(name) >= sizeof b->names[0])
         return ts_fail(e, "internal: too many or too long output names");
+    if (batch_subdir(b, name, e))
+        return -1;
     snprintf(b->names[b->n], sizeof b->names[0], "%s", name);
     char path[4200];
     staged_path(b, b->n, path, sizeof path);
@@ -381,6 +409,11 @@ void ts_npy_batch_abort(ts_npy_batch *b)
         unlink(path);
     }
     b->n = 0;
+    for (int k = 0; k < b->nsub; k++) {
+        snprintf(path, sizeof path, "%s/%s", b->dir, b->subs[k]);
+        rmdir(path);
+    }
+    b->nsub = 0;
     if (b->created_dir)
         rmdir(b->dir);
     b->created_dir = false;

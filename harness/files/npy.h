@@ -21,11 +21,15 @@ int ts_npy_write(const char *path, const char *descr, int ndim, const int64_t *s
                  const void *data, ts_err *e);
 
 /* All-or-nothing output: stage files under DIR as .NAME.partial, then commit
- * renames them all; abort (or a failed commit) removes every staged file. */
+ * renames them all; abort (or a failed commit) removes every staged file.  A name
+ * may have one sub-folder ("cell_1/kernel.npy": a MultiRNNCell layer), created
+ * on demand and removed again by abort when the batch created it. */
+#define TS_NPY_BATCH_MAX 160
 typedef struct ts_npy_batch {
     char dir[4096];
-    int n;
-    char names[16][64];
+    int n, nsub;
+    char names[TS_NPY_BATCH_MAX][64];
+    char subs[TS_MAX_LAYERS][32]; /* sub-folders this batch created */
     bool created_dir;
 } ts_npy_batch;
 

@@ -189,7 +189,7 @@ static void point_counters(gbench_state *st, const ts_problem *p)
 {
     double steps = (double)(p->E + p->D), wbytes = steps * ts_weight_bytes(p);
     if (p->feed == TS_FEED_GREEDY && p->D > 1) /* the projection matrix, per decoder step */
-        wbytes += (double)(p->D - 1) * 4.0 * (double)p->H * (double)p->V;
+        wbytes += (double)(p->D - 1) * 4.0 * (double)ts_out_width(p) * (double)p->V;
     gbench_counter(st, "flops", ts_flops_total(p), GBENCH_CTR_ITER_INVARIANT_RATE);
     gbench_counter(st, "wbytes", wbytes, GBENCH_CTR_ITER_INVARIANT_RATE);
     gbench_counter(st, "steps", steps, GBENCH_CTR_ITER_INVARIANT_RATE | GBENCH_CTR_INVERT);

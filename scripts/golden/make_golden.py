@@ -64,6 +64,21 @@ CASES += [
     ("lstm_long_greedy", "lstm:b5:i16:h64:e30:d30:greedy:v20:t1", False),
 ]
 
+# MultiRNNCell, ResidualWrapper and LSTMCell's extras (issue 13).  Biases perturbed so
+# that every layer's bias path shows.  The clip cases must really clip (check_clipped).
+CASES += [
+    ("lstm_peep", "lstm:b3:i5:h9:e4:d4:teacher:t1:peep", True),
+    ("lstm_clip", "lstm:b3:i5:h9:e6:d5:teacher:t1:peep:clip0.1", True),
+    ("lstm_proj_pclip", "lstm:b3:i5:h9:e4:d4:teacher:t1:proj6:pclip0.3", True),
+    ("lstm_l2", "lstm:b3:i5:h9:e3:d4:teacher:t1:l2", True),
+    ("lstm_l3_res2_proj", "lstm:b2:i5:h9:e3:d4:teacher:t1:l3:res2:peep:proj6", True),
+    ("lstm_l2_res1_clips", "lstm:b2:i6:h9:e4:d3:teacher:t1:l2:res1:clip0.1:proj6:pclip0.03", True),
+    ("gru_l2", "gru:b3:i5:h7:e3:d4:teacher:t1:l2", True),
+    ("gru_l2_d0", "gru:b2:i4:h5:e3:d0:teacher:t1:l2", True),
+    ("rnn_l3_res2_greedy", "rnn:b3:i4:h6:e3:d5:greedy:v7:t1:l3:res2", True),
+    ("lstmp_greedy", "lstm:b3:i5:h9:e3:d5:greedy:v8:t1:l2:peep:clip0.2:proj6", True),
+]
+
 
 class Poison:
     """Non-finite values put into a case after it is drawn (docs/correctness.md,
@@ -129,8 +144,9 @@ def case_seed(base, name):
 
 def tolerance(p):
     """ts_tolerance() of harness/check/verify.c."""
-    n = (p.I + p.H) * (p.E + p.D)
-    return 8.0 * math.ceil(math.log2(max(n, 2))) * FLT_EPSILON
+    rows = max(p.layer_input(k) + p.Hout for k in range(p.layers))
+    n = rows * (p.E + p.D) * (p.H if p.P else 1)
+    return 8.0 * p.layers * math.ceil(math.log2(max(n, 2))) * FLT_EPSILON
 
 
 def tie_tolerance(p, proj_w):
@@ -214,8 +230,8 @@ def make_case(tf, name, desc, perturb_bias, base_seed):
             if p.greedy:
                 g = np.random.default_rng([seed, 2, attempts])
                 # logits driven by the output, not by the bias: symbols then vary
-                w = PROJ_SCALE / math.sqrt(p.H)
-                extra = {"proj_w": uniform(g, -w, w, (p.H, p.V)),
+                w = PROJ_SCALE / math.sqrt(p.Hout)
+                extra = {"proj_w": uniform(g, -w, w, (p.Hout, p.V)),
                          "proj_b": uniform(g, -0.1, 0.1, (p.V,)),
                          "embedding": uniform(g, -1, 1, (p.V, p.I))}
                 if poison.proj:
@@ -236,13 +252,15 @@ def make_case(tf, name, desc, perturb_bias, base_seed):
     files.update({f + ".npy": v for f, v in extra.items()})
     files["encoder_inputs.npy"] = enc
     files["decoder_inputs.npy"] = dec
-    outs = ["outputs", "state_h", "states_h"] + (["state_c", "states_c"] if p.cell == "lstm" else [])
+    outs = ["outputs", "state_h", "states_h"] + (["state_c", "states_c"] if p.cell == "lstm" else [])  # noqa
     outs += ["symbols"] if p.greedy else []
     files.update({f"expected/{k}.npy": res[k] for k in outs})
     prov = {"descriptor": desc, "seed": seed, "biases": "perturbed" if perturb_bias else "init",
             "saturated_fraction": round(saturated_fraction(res), 4)}
     if poison.what:
         prov["nonfinite"] = poison.what
+    if clip_fractions(p, res):
+        prov["clipped_fraction"] = clip_fractions(p, res)
     if p.greedy:
         # JSON has no infinity: no argmax was taken (D <= 1)
         prov.update(greedy_attempts=attempts, min_margin=float(f"{margin:.6g}") if margin < math.inf else None)
@@ -253,12 +271,16 @@ def check_case(name, p, weights, res, poison):
     """Sanity checks on TF's results: shapes, finiteness (NaN only where the case puts
     it), TF's argmax = tf_argmax's, not saturated."""
     G = {"rnn": 1, "gru": 2, "lstm": 4}[p.cell]
-    R = p.I + p.H
-    want = {"kernel.npy": (R, G * p.H), "bias.npy": (G * p.H,), "gates_kernel.npy": (R, 2 * p.H),
-            "gates_bias.npy": (2 * p.H,), "candidate_kernel.npy": (R, p.H), "candidate_bias.npy": (p.H,)}
     for f, w in weights.items():
-        if w.shape != want[f]:
-            raise SystemExit(f"{name}: {f} has shape {w.shape}, expected {want[f]}")
+        k = int(f[5:f.index("/")]) if f.startswith("cell_") else 0
+        R = p.layer_input(k) + p.Hout
+        want = {"kernel.npy": (R, G * p.H), "bias.npy": (G * p.H,), "gates_kernel.npy": (R, 2 * p.H),
+                "gates_bias.npy": (2 * p.H,), "candidate_kernel.npy": (R, p.H), "candidate_bias.npy": (p.H,),
+                "w_i_diag.npy": (p.H,), "w_f_diag.npy": (p.H,), "w_o_diag.npy": (p.H,),
+                "projection_kernel.npy": (p.H, p.P)}[f.split("/")[-1]]
+        if w.shape != want:
+            raise SystemExit(f"{name}: {f} has shape {w.shape}, expected {want}")
+    check_clipped(name, p, res)
     for k, v in res.items():
         if k not in ("symbols", "logits") and np.any(np.isnan(v)) != poison.nan:
             raise SystemExit(f"{name}: TF's {k} {'lacks' if poison.nan else 'has'} NaN")
@@ -270,6 +292,26 @@ def check_case(name, p, weights, res, poison):
     frac = saturated_fraction(res)
     if frac >= 0.5:
         raise SystemExit(f"{name}: {frac:.0%} of TF's values are saturated or zero; the case proves little")
+
+
+def clip_fractions(p, res):
+    """{'cell_clip'|'proj_clip': fraction of TF's decoder and final c (m) at the bound}."""
+    out = {}
+    for label, bound, key in (("cell_clip", p.cell_clip, "states_c"), ("proj_clip", p.proj_clip, "states_h")):
+        if bound is not None:
+            v = np.abs(np.concatenate([res[key].ravel(), res[key.replace("states", "state")].ravel()]))
+            out[label] = round(float(np.mean(v == np.float32(bound))), 4)
+    return out
+
+
+def check_clipped(name, p, res):
+    """A clip case proves something only if TF's values sit at the bound somewhere (and
+    not everywhere): c at cell_clip in the states, m at proj_clip in the h states."""
+    for label, hit in clip_fractions(p, res).items():
+        bound = p.cell_clip if label == "cell_clip" else p.proj_clip
+        if not 0 < hit < 0.9:
+            raise SystemExit(f"{name}: {hit:.0%} of TF's values at {label} {bound}; choose a bound that "
+                             "clips some values and not all")
 
 
 def write_npy(path, arr):
