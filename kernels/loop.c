@@ -52,3 +52,27 @@ int ts_loop_call(const ts_problem *p, const ts_weights *w, const ts_inputs *in, 
         return in->loop(in->loop_ctx, p, step, prev, next, symbols);
     return ts_loop_argmax_embed((void *)w, p, step, prev, next, symbols);
 }
+
+void ts_decoder_mark_go(const ts_problem *p, ts_outputs *out)
+{
+    if (p->feed == TS_FEED_GREEDY && out->symbols && p->D > 0)
+        for (int64_t b = 0; b < p->B; b++)
+            out->symbols[b] = -1;
+}
+
+int ts_decoder_input(const ts_problem *p, const ts_weights *w, const ts_inputs *in, ts_outputs *out,
+                     int64_t i, float *xbuf, const float **x)
+{
+    if (p->feed == TS_FEED_TEACHER) {
+        *x = in->dec + i * p->B * p->I;
+        return 0;
+    }
+    *x = in->dec; /* GO */
+    if (i == 0) {
+        ts_decoder_mark_go(p, out);
+        return 0;
+    }
+    int32_t *sym = out->symbols ? out->symbols + i * p->B : NULL;
+    *x = xbuf;
+    return ts_loop_call(p, w, in, i, out->out + (i - 1) * p->B * ts_out_width(p), xbuf, sym);
+}

@@ -170,6 +170,17 @@ int ts_loop_argmax_embed(void *ctx, const ts_problem *p, int64_t step,
 int ts_loop_call(const ts_problem *p, const ts_weights *w, const ts_inputs *in,
                  int64_t step, const float *prev, float *next, int32_t *symbols);
 
+/* The decoder's input bookkeeping every variant shares (TF's rnn_decoder):
+ * step i takes dec[i] (teacher), dec[0] = GO (greedy, i = 0: symbols row 0 is
+ * set to -1), or the loop function of out_{i-1} written into xbuf (greedy,
+ * i > 0: symbols row i records the choice).  *x points at the input; returns 0
+ * or the loop function's status. */
+int ts_decoder_input(const ts_problem *p, const ts_weights *w, const ts_inputs *in, ts_outputs *out,
+                     int64_t i, float *xbuf, const float **x);
+/* Greedy: symbols row 0 = -1 (step 0 takes the GO input), for variants that
+ * call the loop function themselves. */
+void ts_decoder_mark_go(const ts_problem *p, ts_outputs *out);
+
 /* ---- owning tensor sets (allocation, deterministic filling) ---- */
 typedef struct ts_tensors {
     ts_problem p;

@@ -61,6 +61,7 @@ struct ts_unroll_plan {
     layer lay[TS_MAX_LAYERS];
     float *pscr;           /* per thread [B][nw]: one projection panel */
     float *x;              /* greedy (one-thread loop function): next input [B x I] */
+    const float *next_x;   /* where that thread put it (ts_decoder_input) */
     /* greedy projection on every thread (NULL gw: one thread, ts_loop_call) */
     int64_t gnw, gpanels;  /* logits panel width; panels over V */
     float *gw;             /* W packed [gpanels][out_w][gnw], zero-padded */
@@ -601,13 +602,11 @@ static void greedy_steps(worker *wk, volatile int *rc)
             continue;
         }
 #pragma omp single
-        {
-            int32_t *sym = wk->out->symbols ? wk->out->symbols + (i + 1) * p->B : NULL;
-            *rc = ts_loop_call(p, pl->w, wk->in, i + 1, wk->out->out + i * p->B * pl->out_w, pl->x, sym);
-        } /* implicit barrier: every thread sees x and rc */
+        *rc = ts_decoder_input(p, pl->w, wk->in, wk->out, i + 1, pl->x, &pl->next_x);
+        /* implicit barrier: every thread sees next_x and rc */
         if (*rc)
             return;
-        x = pl->x;
+        x = pl->next_x;
     }
 }
 
@@ -646,9 +645,7 @@ int ts_unroll_run(void *plan, const ts_inputs *in, ts_outputs *out)
         memset(pl->lay[l].h[0], 0, (size_t)(p->B * pl->Rp) * 4);
         memset(pl->lay[l].c, 0, (size_t)(p->B * pl->Hp) * 4);
     }
-    if (p->feed == TS_FEED_GREEDY && out->symbols && p->D > 0)
-        for (int64_t b = 0; b < p->B; b++)
-            out->symbols[b] = -1; /* step 0 takes the GO input */
+    ts_decoder_mark_go(p, out);
     volatile int rc = 0;
 #pragma omp parallel num_threads(p->threads)
     {

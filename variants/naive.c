@@ -221,17 +221,10 @@ static int naive_run(ts_plan *plan, const ts_inputs *in, ts_outputs *out)
     for (int64_t t = 0; t < p->E; t++)
         step(np, in->enc + t * BI);
     for (int64_t i = 0; i < p->D; i++) {
-        const float *x = in->dec + i * BI;
-        if (p->feed == TS_FEED_GREEDY && i > 0) {
-            int32_t *sym = out->symbols ? out->symbols + i * p->B : NULL;
-            int rc = ts_loop_call(p, np->w, in, i, out->out + (i - 1) * BO, np->x, sym);
-            if (rc)
-                return rc;
-            x = np->x;
-        } else if (p->feed == TS_FEED_GREEDY && out->symbols) {
-            for (int64_t b = 0; b < p->B; b++)
-                out->symbols[b] = -1; /* step 0 takes the GO input */
-        }
+        const float *x;
+        int rc = ts_decoder_input(p, np->w, in, out, i, np->x, &x);
+        if (rc)
+            return rc;
         memcpy(out->out + i * BO, step(np, x), BO * 4);
         copy_states(np, out->states_h ? out->states_h + i * L * BO : NULL,
                     out->states_c ? out->states_c + i * L * BH : NULL);
