@@ -1,18 +1,23 @@
 /* The persistent unroll driver (see unroll.h).  ISA-neutral: all vector work is
  * in the micro-kernel table; this file decides who computes what, and when.
  *
- * Vocabulary.  A *cell* is one (layer, step) of the MultiRNNCell unroll.  A
- * *tick* runs a contiguous range of layers [la, lb], each at its own step, and
- * ends with one barrier: layer-by-layer, a tick is one layer at one step; in
- * the wavefront, a tick is an anti-diagonal (layer l at step d - l).  Inside a
- * tick the cells' *phases* run in order (GRU: gates, candidate; LSTMCell with
- * num_proj: cell, projection), with a barrier between phases, and each phase's
- * units are split over the threads as one list across the tick's layers.
- * Steps come in *chunks* of S steps whose layer-0 input is known in advance
- * (encoder; teacher-forced decoder): their input projection is hoisted, one
- * GEMM per chunk.  Layers above 0 hoist theirs too in the layer-by-layer
- * schedule (their input, the layer below's outputs of the chunk, is complete
- * by then); in the wavefront they multiply their input inside the step. */
+ * Vocabulary.  A *cell* is one (layer, step) of the MultiRNNCell unroll.  Steps
+ * come in *chunks* of S steps whose layer-0 input is known in advance (encoder;
+ * teacher-forced decoder; greedy: one step).  A layer's *span* is its share of
+ * a chunk: its input rows (layer 0: the model's input; above: the outputs of
+ * the layer below for that chunk) and where its outputs go.  Every layer's
+ * input projection is hoisted over its span: one GEMM per span.  A *tick*
+ * runs a contiguous range of layers [la, lb], each at step s of its own span,
+ * and ends with one barrier.  Inside a tick the cells' *phases* run in order
+ * (GRU: gates, candidate; LSTMCell with num_proj: cell, projection), with a
+ * barrier between phases, and each phase's units are split over the threads
+ * as one list across the tick's layers.
+ *
+ * Two schedules.  Layer by layer: per chunk, layer 0 runs its span, then layer
+ * 1, ...; a tick is one layer.  Wavefront: layer l works on chunk c - l while
+ * layer 0 works on chunk c (a lag of one chunk per layer, so layer l+1 can
+ * hoist its whole input, which layer l finished one chunk earlier), and a tick
+ * runs all of them at the same step of their spans: L cells per barrier. */
 #include "unroll.h"
 
 #include <float.h>
@@ -42,7 +47,8 @@ typedef struct layer {
     float *h[2];           /* state h (m when projecting) [B x Rp], double-buffered */
     float *c, *rh, *u, *m; /* [B x Hp]: LSTM c; GRU r*h and u; m before the projection */
     float *xproj[2];       /* per cell matrix: [panels][S*B][nw] input pre-activations */
-    float *y;              /* [S x B x out_w] outputs of a chunk (the next layer's input); NULL at the top */
+    float *y[2];           /* [S x B x out_w] outputs of a chunk (the next layer's input); NULL at the
+                            * top; the wavefront alternates two (layer l+1 reads one while l writes the other) */
 } layer;
 
 struct ts_unroll_plan {
@@ -82,12 +88,13 @@ typedef struct worker {
     int cur[TS_MAX_LAYERS]; /* per layer: the h buffer holding its current state */
 } worker;
 
-/* Where a chunk's layer-0 input comes from and where its outputs go. */
-typedef struct chunk {
-    const float *x;        /* layer 0's input rows [m x B x I] */
+/* One layer's share of a chunk. */
+typedef struct span {
+    const float *x;        /* input rows [m x B x in_w] */
+    float *y;              /* outputs for the layer above [m x B x out_w]; NULL at the top */
     int64_t m;             /* steps */
     int64_t out0;          /* decoder step of slot 0, or -1 in the encoder (no outputs) */
-} chunk;
+} span;
 
 static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -97,7 +104,7 @@ static void layer_free(layer *ly)
     ts_pset_free(&ly->ps[0]), ts_pset_free(&ly->ps[1]), ts_pset_free(&ly->proj);
     ts_free(ly->peep), ts_free(ly->h[0]), ts_free(ly->h[1]);
     ts_free(ly->c), ts_free(ly->rh), ts_free(ly->u), ts_free(ly->m);
-    ts_free(ly->xproj[0]), ts_free(ly->xproj[1]), ts_free(ly->y);
+    ts_free(ly->xproj[0]), ts_free(ly->xproj[1]), ts_free(ly->y[0]), ts_free(ly->y[1]);
 }
 
 void ts_unroll_release(void *plan)
@@ -190,8 +197,8 @@ static int alloc_layer(ts_unroll_plan *pl, int l)
               (ly->rh = ts_alloc(BH * 4)) && (ly->u = ts_alloc(BH * 4)) && (ly->m = ts_alloc(BH * 4));
     for (int k = 0; ok && k < pl->nphase; k++)
         ok = (ly->xproj[k] = ts_alloc((size_t)(pl->S * p->B * ly->ps[k].panels * ly->ps[k].nw) * 4));
-    if (ok && l + 1 < pl->L)
-        ok = (ly->y = ts_alloc((size_t)(pl->S * p->B * pl->out_w) * 4));
+    for (int k = 0; ok && l + 1 < pl->L && k < (pl->wavefront ? 2 : 1); k++)
+        ok = (ly->y[k] = ts_alloc((size_t)(pl->S * p->B * pl->out_w) * 4));
     return ok ? 0 : -1;
 }
 
@@ -202,9 +209,16 @@ static int alloc_buffers(ts_unroll_plan *pl, ts_err *e)
     for (int l = 0; l < pl->L; l++) {
         for (int k = 0; k < pl->nphase; k++)
             per_step += p->B * pl->lay[l].ps[k].panels * pl->lay[l].ps[k].nw;
-        per_step += l + 1 < pl->L ? p->B * pl->out_w : 0;
+        per_step += l + 1 < pl->L ? (pl->wavefront ? 2 : 1) * p->B * pl->out_w : 0;
     }
     pl->S = chunk_steps(p, per_step);
+    if (pl->wavefront && pl->L > 1) {
+        /* a chunk is the lag between layers: (L-1)*S steps of a sequence run
+         * with fewer layers than L, so keep that under a quarter of the
+         * encoder; shorter chunks mean smaller hoisted GEMMs */
+        int64_t lag = p->E / (4 * (pl->L - 1));
+        pl->S = lag < 1 ? 1 : lag < pl->S ? lag : pl->S;
+    }
     bool ok = (pl->x = ts_alloc((size_t)(p->B * p->I) * 4));
     if (ok && p->P > 0)
         ok = (pl->pscr = ts_alloc((size_t)(p->threads * p->B * pl->lay[0].proj.nw) * 4));
@@ -351,16 +365,24 @@ static void own_units(const worker *wk, int la, int lb, int l, int64_t width, in
     *u1 = (b > a ? b - base : a - base) * gran;
 }
 
-/* Layer l's input rows at chunk slot s (row stride: the layer's in_w). */
-static const float *layer_input(const worker *wk, const chunk *ck, int l, int64_t s)
+/* Layer l's input rows at slot s of its span (row stride: the layer's in_w). */
+static const float *layer_input(const worker *wk, const span *sp, int l, int64_t s)
 {
-    const ts_unroll_plan *pl = wk->pl;
-    const int64_t B = pl->p.B;
-    return l == 0 ? ck->x + s * B * pl->p.I : pl->lay[l - 1].y + s * B * pl->out_w;
+    return sp->x + s * wk->pl->p.B * wk->pl->lay[l].in_w;
 }
 
-/* Input pre-activations of layer l for steps [0, n) of the chunk, units [u0, u1). */
-static void hoist(const worker *wk, const chunk *ck, int l, int64_t n, int64_t u0, int64_t u1)
+/* Layer l's span of the chunk whose layer-0 input is x (chunk index c, first
+ * decoder step out0 or -1): layers above 0 read the outputs the layer below
+ * wrote for the same chunk, in buffer c % 2 (the wavefront's two). */
+static span layer_span(const ts_unroll_plan *pl, int l, const float *x, int64_t c, int64_t m, int64_t out0)
+{
+    const int par = pl->wavefront ? (int)(c & 1) : 0;
+    span sp = {.x = l == 0 ? x : pl->lay[l - 1].y[par], .y = pl->lay[l].y[par], .m = m, .out0 = out0};
+    return sp;
+}
+
+/* Input pre-activations of layer l for its whole span, units [u0, u1). */
+static void hoist(const worker *wk, const span *sp, int l, int64_t u0, int64_t u1)
 {
     const ts_unroll_plan *pl = wk->pl;
     const layer *ly = &pl->lay[l];
@@ -368,15 +390,14 @@ static void hoist(const worker *wk, const chunk *ck, int l, int64_t n, int64_t u
     for (int k = 0; k < pl->nphase; k++) {
         const ts_pset *ps = &ly->ps[k];
         for (int64_t q = u0 / ps->upp; q < u1 / ps->upp; q++)
-            pl->uk->xproj(n * B, ly->in_w, layer_input(wk, ck, l, 0), ly->in_w, ts_pset_wx(ps, q),
+            pl->uk->xproj(sp->m * B, ly->in_w, sp->x, ly->in_w, ts_pset_wx(ps, q),
                           ts_pset_bias(ps, q), ly->xproj[k] + q * pl->S * B * ps->nw);
     }
 }
 
-/* Phase k of layer l at slot s, own panels of units [u0, u1).  inline_x: the
- * input is multiplied here (into the slot) rather than hoisted. */
-static void cell_phase(const worker *wk, const chunk *ck, int l, int64_t s, int k, bool inline_x, int64_t u0,
-                       int64_t u1)
+/* Phase k of layer l at slot s (its input pre-activations hoisted), own
+ * panels of units [u0, u1). */
+static void cell_phase(const worker *wk, int l, int64_t s, int k, int64_t u0, int64_t u1)
 {
     const ts_unroll_plan *pl = wk->pl;
     const layer *ly = &pl->lay[l];
@@ -391,11 +412,8 @@ static void cell_phase(const worker *wk, const chunk *ck, int l, int64_t s, int 
     };
     if (ph == TS_PH_GRU_CAND)
         t.a = ly->rh, t.K = pl->p.H, t.lda = pl->Hp;
-    const float *x = inline_x ? layer_input(wk, ck, l, s) : NULL;
     for (int64_t q = u0 / ps->upp; q < u1 / ps->upp; q++) {
         t.xacc = ly->xproj[k] + (q * pl->S + s) * B * ps->nw;
-        if (x)
-            pl->uk->xproj(B, ly->in_w, x, ly->in_w, ts_pset_wx(ps, q), ts_pset_bias(ps, q), t.xacc);
         t.wh = ts_pset_wh(ps, q);
         t.u0 = q * ps->upp;
         if (ly->peep)
@@ -435,17 +453,17 @@ static void copy_cols(int64_t B, int64_t n, float *dst, const float *src, int64_
  * residual) for own output columns [o0, o1) into the next layer's input or the
  * decoder output, and, at decoder steps, the states of own columns (c: own
  * units [u0, u1)).  The state itself never holds the residual (TF). */
-static void write_outputs(const worker *wk, const chunk *ck, int l, int64_t s, int64_t o0, int64_t o1,
+static void write_outputs(const worker *wk, const span *sp, int l, int64_t s, int64_t o0, int64_t o1,
                           int64_t u0, int64_t u1)
 {
     const ts_unroll_plan *pl = wk->pl;
     const layer *ly = &pl->lay[l];
     const ts_outputs *o = wk->out;
-    const int64_t B = pl->p.B, W = pl->out_w, step = ck->out0 < 0 ? -1 : ck->out0 + s;
+    const int64_t B = pl->p.B, W = pl->out_w, step = sp->out0 < 0 ? -1 : sp->out0 + s;
     const float *h = ly->h[!wk->cur[l]];
-    float *dst = l + 1 < pl->L ? ly->y + s * B * W : step >= 0 ? o->out + step * B * W : NULL;
+    float *dst = sp->y ? sp->y + s * B * W : step >= 0 ? o->out + step * B * W : NULL;
     if (dst && ly->residual) {
-        const float *x = layer_input(wk, ck, l, s); /* in_w == W: checked with the problem */
+        const float *x = layer_input(wk, sp, l, s); /* in_w == W: checked with the problem */
         for (int64_t b = 0; b < B; b++)
             for (int64_t j = o0; j < min64(o1, W); j++)
                 dst[b * W + j] = h[b * pl->Rp + j] + x[b * W + j];
@@ -461,9 +479,8 @@ static void write_outputs(const worker *wk, const chunk *ck, int l, int64_t s, i
         copy_cols(B, H, o->states_c + (step * L + l) * B * H, ly->c, pl->Hp, u0, u1);
 }
 
-/* One tick: layers [la, lb], layer l at slot d - l; inline_x: layers above 0
- * multiply their input in the step (wavefront).  Ends with a barrier. */
-static void tick(worker *wk, const chunk *ck, int la, int lb, int64_t d, bool inline_x)
+/* One tick: layers [la, lb], each at slot s of its span sp[l].  Ends with a barrier. */
+static void tick(worker *wk, const span *sp, int la, int lb, int64_t s)
 {
     const ts_unroll_plan *pl = wk->pl;
     const bool proj = pl->p.P > 0;
@@ -474,7 +491,7 @@ static void tick(worker *wk, const chunk *ck, int la, int lb, int64_t d, bool in
         for (int l = la; l <= lb; l++) {
             int64_t u0, u1;
             own_units(wk, la, lb, l, pl->Hp, pl->granule, &u0, &u1);
-            cell_phase(wk, ck, l, d - l, k, inline_x && l > 0, u0, u1);
+            cell_phase(wk, l, s, k, u0, u1);
         }
     }
     if (proj) {
@@ -486,58 +503,67 @@ static void tick(worker *wk, const chunk *ck, int la, int lb, int64_t d, bool in
         own_units(wk, la, lb, l, pl->Rp, pl->ogranule, &o0, &o1); /* = [u0, u1) without projection */
         if (proj)
             proj_phase(wk, l, o0, o1);
-        write_outputs(wk, ck, l, d - l, o0, o1, u0, u1);
+        write_outputs(wk, &sp[l], l, s, o0, o1, u0, u1);
         wk->cur[l] = !wk->cur[l]; /* h_{t+1} is now the current state */
     }
 #pragma omp barrier
 }
 
-/* Layer after layer over the chunk; each hoists its whole input first (own
- * units: the same slice its steps use, so no barrier). */
-static void run_layer_by_layer(worker *wk, const chunk *ck)
+/* One chunk (layer-0 input x, m steps), layer after layer; each layer hoists
+ * its whole span first, over the units its own steps use (no barrier). */
+static void run_layer_by_layer(worker *wk, const float *x, int64_t m, int64_t out0)
 {
     const ts_unroll_plan *pl = wk->pl;
+    span sp[TS_MAX_LAYERS];
     for (int l = 0; l < pl->L; l++) {
         int64_t u0, u1;
+        sp[l] = layer_span(pl, l, x, 0, m, out0);
         own_units(wk, l, l, l, pl->Hp, pl->granule, &u0, &u1);
-        hoist(wk, ck, l, ck->m, u0, u1);
-        for (int64_t s = 0; s < ck->m; s++)
-            tick(wk, ck, l, l, s + l, false);
+        hoist(wk, &sp[l], l, u0, u1);
+        for (int64_t s = 0; s < m; s++)
+            tick(wk, sp, l, l, s);
     }
 }
 
-/* Anti-diagonals d = 0 .. m+L-2: layer l at step d - l, all in one tick. */
-static void run_wavefront(worker *wk, const chunk *ck)
+/* n steps of known input x [n x B x I] as a wavefront over chunks: round j
+ * runs layer l on chunk j - l.  Each round hoists every active layer's span
+ * (one barrier: the ticks split units differently), then ticks over the
+ * steps.  Only the lowest active layer can hold the last, shorter chunk. */
+static void run_wavefront(worker *wk, const float *x, int64_t n, int64_t out0)
 {
     const ts_unroll_plan *pl = wk->pl;
-    int64_t u0, u1;
-    own_units(wk, 0, 0, 0, pl->Hp, pl->granule, &u0, &u1);
-    hoist(wk, ck, 0, ck->m, u0, u1);
-#pragma omp barrier /* the ticks split layer 0's units differently */
-    for (int64_t d = 0; d < ck->m + pl->L - 1; d++) {
-        int la = d - ck->m + 1 > 0 ? (int)(d - ck->m + 1) : 0;
-        int lb = d < pl->L - 1 ? (int)d : pl->L - 1;
-        tick(wk, ck, la, lb, d, true);
+    const int64_t S = pl->S, nc = (n + S - 1) / S, BI = pl->p.B * pl->p.I;
+    span sp[TS_MAX_LAYERS];
+    for (int64_t j = 0; j < nc + pl->L - 1; j++) {
+        const int la = j - nc + 1 > 0 ? (int)(j - nc + 1) : 0, lb = j < pl->L - 1 ? (int)j : pl->L - 1;
+        for (int l = la; l <= lb; l++) {
+            const int64_t c = j - l;
+            sp[l] = layer_span(pl, l, x + c * S * BI, c, min64(S, n - c * S), out0 < 0 ? -1 : out0 + c * S);
+            int64_t u0, u1;
+            own_units(wk, la, lb, l, pl->Hp, pl->granule, &u0, &u1);
+            hoist(wk, &sp[l], l, u0, u1);
+        }
+#pragma omp barrier
+        for (int64_t s = 0; s < S; s++) {
+            const int lo = sp[la].m > s ? la : la + 1;
+            if (lo > lb)
+                break;
+            tick(wk, sp, lo, lb, s);
+        }
     }
 }
 
-static void run_chunk(worker *wk, const chunk *ck)
-{
-    if (wk->pl->wavefront && wk->pl->L > 1)
-        run_wavefront(wk, ck);
-    else
-        run_layer_by_layer(wk, ck);
-}
-
-/* n steps of known input x [n x B x I] in chunks; out0 >= 0 writes outputs. */
+/* n steps of known input x [n x B x I]; out0 >= 0 writes outputs. */
 static void known_steps(worker *wk, const float *x, int64_t n, int64_t out0)
 {
     const ts_unroll_plan *pl = wk->pl;
     const int64_t BI = pl->p.B * pl->p.I;
-    for (int64_t s0 = 0; s0 < n; s0 += pl->S) {
-        chunk ck = {.x = x + s0 * BI, .m = min64(n - s0, pl->S), .out0 = out0 < 0 ? -1 : out0 + s0};
-        run_chunk(wk, &ck);
+    if (pl->wavefront && pl->L > 1) {
+        run_wavefront(wk, x, n, out0);
+        return;
     }
+    for (int64_t s0 = 0; s0 < n; s0 += pl->S)
+        run_layer_by_layer(wk, x + s0 * BI, min64(n - s0, pl->S), out0 < 0 ? -1 : out0 + s0);
 }
 
 /* The built-in argmax-embed of out_i on every thread: each takes a slice of the
@@ -593,8 +619,7 @@ static void greedy_steps(worker *wk, volatile int *rc)
     const bool fast = pl->gw && !wk->in->loop;
     const float *x = wk->in->dec;
     for (int64_t i = 0; i < p->D; i++) {
-        chunk ck = {.x = x, .m = 1, .out0 = i};
-        run_layer_by_layer(wk, &ck);
+        run_layer_by_layer(wk, x, 1, i);
         if (i + 1 == p->D)
             break;
         if (fast) {
