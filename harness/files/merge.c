@@ -101,7 +101,7 @@ static int load_points(shard_in *s, ts_err *e)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/points.csv", s->dir);
-    if (ts_csv_read(path, &s->points, e) || !(s->points_text = ts_read_file(path, NULL, e)))
+    if (!(s->points_text = ts_read_file(path, NULL, e)))
         return -1;
     size_t hl = strcspn(s->points_text, "\n");
     if (hl != strlen(TS_CSV_HEADER) || strncmp(s->points_text, TS_CSV_HEADER, hl))
@@ -110,6 +110,8 @@ static int load_points(shard_in *s, ts_err *e)
     if (s->points_text[len - 1] != '\n')
         return ts_fail(e, "%s: the last line is cut short (finish the shard with tiedseq sweep --resume %s)", path,
                        s->dir);
+    if (ts_csv_read(path, &s->points, e))
+        return -1;
     int col[4] = {ts_csv_col(&s->points, "run_id"), ts_csv_col(&s->points, "variant"),
                   ts_csv_col(&s->points, "problem"), ts_csv_col(&s->points, "status")};
     bool *seen = calloc(s->plan.n + 1, sizeof *seen);
