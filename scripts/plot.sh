@@ -44,6 +44,25 @@ pairs=""  # the paired ratios' intervals: error bars of the speed-up and scaling
 [ -f "$dir/pairs.csv" ] && { tr -d '\r' <"$dir/pairs.csv" >"$work/pairs.csv"; pairs=$work/pairs.csv; }
 awk -f "$gpdir/plan.awk" -v fig=check -v shown="$dir/points.csv" "$csv" || exit 1
 
+# ---- several machines (tiedseq merge): each (variant, host) is a series of its own --
+# The private copies name the variant "variant@host" (pairs.csv by its run_id's
+# host), so every figure draws one line per variant and host; one host: unchanged.
+hosts=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "host") h = i; next }
+                 h && $h != "" && !seen[$h]++ { print $h }' "$csv")
+if [ "$(printf '%s\n' "$hosts" | grep -c .)" -ge 2 ]; then
+  awk -F, -v OFS=, 'NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "host") h = i; if ($i == "variant") v = i }; print; next }
+                    { $v = $v "@" $h; print }' "$csv" >"$work/points-hosts.csv"
+  if [ -n "$pairs" ]; then
+    awk -F, -v OFS=, 'FNR == 1 { for (i = 1; i <= NF; i++) c[FILENAME, $i] = i; if (FILENAME == ARGV[2]) print; next }
+                      FILENAME == ARGV[1] { host[$c[ARGV[1], "run_id"]] = $c[ARGV[1], "host"]; next }
+                      { a = c[ARGV[2], "variant_a"]; b = c[ARGV[2], "variant_b"]; h = host[$c[ARGV[2], "run_id"]]
+                        $a = $a "@" h; $b = $b "@" h; print }' "$csv" "$pairs" >"$work/pairs-hosts.csv"
+    mv "$work/pairs-hosts.csv" "$pairs"
+  fi
+  mv "$work/points-hosts.csv" "$csv"
+  note "$(printf '%s\n' "$hosts" | grep -c .) hosts: one line per variant@host"
+fi
+
 # ---- meta.json and peak.json: footer text and the measured roofs ------------------
 json() {  # json FILE FILTER: the filter's raw output, empty when the file is absent or bad
   [ -f "$1" ] && jq -r "$2" "$1" 2>/dev/null || true
@@ -60,7 +79,7 @@ bw=$(json "$peakf" '(.bw_gbps // {}) | to_entries[] | .key as $l | .value | to_e
 
 first_row() { awk -F, -v c="$1" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) k = i; next }
                                   k { print $k; exit }' "$csv"; }
-cpu=$(json "$meta" '.cpu.model // empty')
+cpu=$(json "$meta" '.cpu.model // ((.cpus // []) | join(" / ")) // empty')
 [ -n "$cpu" ] || cpu=$(json "$peakf" '.cpu_model // empty')
 threads=$(json "$meta" '(.threads // []) | map(tostring) | join(",")')
 [ -n "$threads" ] || threads=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "threads") k = i; next }

@@ -84,8 +84,8 @@ static void test_metrics(void)
     CHECK_NEAR(m.wgbps, 2.097152, 1e-12);        /* 4194304 B per 2 ms step */
 
     char row[2048];
-    CHECK(ts_csv_format_row("r1", &pt, row, sizeof row) > 0);
-    const char *want = "r1,naive,lstm:b16:i512:h512:e25:d25:teacher:t2,lstm,16,512,512,25,25,teacher,0,2,ok,12,3,"
+    CHECK(ts_csv_format_row("r1", "h1", &pt, row, sizeof row) > 0);
+    const char *want = "r1,h1,naive,lstm:b16:i512:h512:e25:d25:teacher:t2,lstm,16,512,512,25,25,teacher,0,2,ok,12,3,"
                        "100000,90000,105000,80000,110000,0.02,33.5544,41.943,2000,10,9.5,10.5,0.335544,0.041943,L3,"
                        "100,50,0.03,0,2.09715,7e-07,1.53e-05,\"\"\n";
     CHECK_MSG(!strcmp(row, want), "\n got %s want %s", row, want);
@@ -94,8 +94,8 @@ static void test_metrics(void)
     pt.status = TS_PT_FAIL;
     pt.max_abs = 0.5;
     snprintf(pt.label, sizeof pt.label, "error 0.5 at \"out[0][1][2]\"");
-    CHECK(ts_csv_format_row("r1", &pt, row, sizeof row) > 0);
-    want = "r1,naive,lstm:b16:i512:h512:e25:d25:teacher:t2,lstm,16,512,512,25,25,teacher,0,2,fail,,,,,,,,,,,,,,,,,,,,,,"
+    CHECK(ts_csv_format_row("r1", "h1", &pt, row, sizeof row) > 0);
+    want = "r1,h1,naive,lstm:b16:i512:h512:e25:d25:teacher:t2,lstm,16,512,512,25,25,teacher,0,2,fail,,,,,,,,,,,,,,,,,,,,,,"
            ",0.5,1.53e-05,\"error 0.5 at \"\"out[0][1][2]\"\"\"\n";
     CHECK_MSG(!strcmp(row, want), "\n got %s want %s", row, want);
     /* every row has the header's columns */
@@ -105,7 +105,7 @@ static void test_metrics(void)
     for (const char *c = TS_CSV_HEADER; *c; c++)
         header_commas += *c == ',';
     CHECK_MSG(commas == header_commas, "%d commas, header %d", commas, header_commas);
-    CHECK(ts_csv_format_row("r1", &pt, row, 40) < 0); /* too small: refused */
+    CHECK(ts_csv_format_row("r1", "h1", &pt, row, 40) < 0); /* too small: refused */
 }
 
 static void test_lists(void)

@@ -31,7 +31,7 @@ AXES=(--cells rnn,gru,lstm --batch 1,2 --hidden 8,16 --enc 2 --dec 2 --variants 
 GB=(--min-rounds 6 --max-rounds 8 --passes 2 --sample-ms 1 --budget 0.02)
 NPTS=12
 sweep() { "$TS" sweep "${AXES[@]}" --peak "$work/peak.json" "${GB[@]}" "$@"; }
-rows() { tail -n +2 "$1/points.csv" | cut -d, -f2,3 | sort; }
+rows() { tail -n +2 "$1/points.csv" | cut -d, -f3,4 | sort; }  # variant, problem
 
 # check_folder DIR: header, 27 columns per row, statuses, JSON files, no leftovers
 check_folder() {
@@ -39,7 +39,7 @@ check_folder() {
   "$PY" - "$d" "$NPTS" <<'PY' && ok || bad "malformed results in $d"
 import csv, glob, json, math, os, sys
 d, n = sys.argv[1], int(sys.argv[2])
-head = ("run_id,variant,problem,cell,B,I,H,E,D,feed,V,threads,status,rounds,iters,median_us,ci_lo_us,"
+head = ("run_id,host,variant,problem,cell,B,I,H,E,D,feed,V,threads,status,rounds,iters,median_us,ci_lo_us,"
         "ci_hi_us,min_us,mean_us,cv,gflops_median,gflops_best,us_per_step,cal,cal_lo,cal_hi,peak_frac,"
         "bw_frac,bw_level,probe_gflops,probe_gbps,probe_spread,unstable,wgbps,max_abs_err,tol,label")
 ncol = len(head.split(","))

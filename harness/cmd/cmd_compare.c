@@ -18,7 +18,9 @@ static void compare_usage(FILE *f)
             "A, B, DIR: results folders (or their points.csv).  The first form matches rows by\n"
             "(variant, problem) across two runs (--variants keeps only those variants); the\n"
             "second compares two variants of one run, matched by problem.  Only rows with\n"
-            "status ok on both sides are compared.\n\n"
+            "status ok on both sides are compared.  A merged run of several machines\n"
+            "(tiedseq merge) adds a host column: one run pairs its variants on each host;\n"
+            "two runs match by host too where a run holds a point from several hosts.\n\n"
             "  speed-up = A / B, > 1: B is faster\n"
             "  two runs:  the median times, 95%% interval from the two runs' intervals in log\n"
             "             space; --calibrated: the calibrated times instead (time x the\n"
@@ -34,6 +36,7 @@ static void compare_usage(FILE *f)
 
 typedef struct cmp_pt {
     const char *variant, *problem;
+    const char *host, *run_id;  /* "" in files without the column */
     bool ok;
     double med, lo, hi;       /* time (us) and its interval; NAN bounds in older runs */
     double cal, cal_lo, cal_hi; /* calibrated; NAN in older runs */
@@ -43,6 +46,7 @@ typedef struct cmp_side {
     ts_csv csv;
     cmp_pt *pts;
     size_t n;
+    bool multi_host;  /* rows of several hosts (a merged run) */
     ts_csv pairs; /* DIR/pairs.csv, when there is one */
     bool have_pairs;
 } cmp_side;
@@ -72,6 +76,8 @@ static int read_point(const ts_csv *c, size_t r, cmp_pt *p, ts_err *e)
 {
     p->variant = ts_csv_get(c, r, ts_csv_col(c, "variant"));
     p->problem = ts_csv_get(c, r, ts_csv_col(c, "problem"));
+    p->host = ts_points_host(c, r);
+    p->run_id = ts_csv_get(c, r, ts_csv_col(c, "run_id"));
     p->ok = !strcmp(ts_csv_get(c, r, ts_csv_col(c, "status")), "ok");
     if (!p->ok)
         return 0;
@@ -102,6 +108,7 @@ static int load_side(const char *arg, cmp_side *s, ts_err *e)
     for (s->n = 0; s->n < s->csv.nrows; s->n++)
         if (read_point(&s->csv, s->n, &s->pts[s->n], e))
             return -1;
+    s->multi_host = ts_points_multi_host(&s->csv);
     return load_pairs(arg, s, e);
 }
 
@@ -113,13 +120,14 @@ static void free_side(cmp_side *s)
         ts_csv_free(&s->pairs);
 }
 
-/* The row of (variant, problem): the last ok one, else the last one, else NULL
- * (a resumed sweep may hold a failed row and a later ok one). */
-static const cmp_pt *find(const cmp_side *s, const char *variant, const char *problem)
+/* The row of (variant, problem) on host (NULL: any host): the last ok one, else
+ * the last one, else NULL (a resumed sweep may hold a failed row and a later ok one). */
+static const cmp_pt *find(const cmp_side *s, const char *variant, const char *problem, const char *host)
 {
     const cmp_pt *any = NULL, *ok = NULL;
     for (size_t k = 0; k < s->n; k++)
-        if (!strcmp(s->pts[k].variant, variant) && !strcmp(s->pts[k].problem, problem)) {
+        if (!strcmp(s->pts[k].variant, variant) && !strcmp(s->pts[k].problem, problem) &&
+            (!host || !strcmp(s->pts[k].host, host))) {
             any = &s->pts[k];
             if (any->ok)
                 ok = any;
@@ -127,14 +135,33 @@ static const cmp_pt *find(const cmp_side *s, const char *variant, const char *pr
     return ok ? ok : any;
 }
 
-/* Row k is the first of its (variant, problem) — or of its problem when by_problem. */
+/* Row k is the first of its (host, variant, problem) — or of its (host, problem) when by_problem. */
 static bool first_of_key(const cmp_side *s, size_t k, bool by_problem)
 {
     for (size_t j = 0; j < k; j++)
-        if (!strcmp(s->pts[j].problem, s->pts[k].problem) &&
+        if (!strcmp(s->pts[j].problem, s->pts[k].problem) && !strcmp(s->pts[j].host, s->pts[k].host) &&
             (by_problem || !strcmp(s->pts[j].variant, s->pts[k].variant)))
             return false;
     return true;
+}
+
+/* The point (variant, problem) is in s from more than one host. */
+static bool on_several_hosts(const cmp_side *s, const char *variant, const char *problem)
+{
+    const cmp_pt *first = find(s, variant, problem, NULL);
+    for (size_t k = 0; first && k < s->n; k++)
+        if (!strcmp(s->pts[k].variant, variant) && !strcmp(s->pts[k].problem, problem) &&
+            strcmp(s->pts[k].host, first->host))
+            return true;
+    return false;
+}
+
+/* Two runs are matched by (variant, problem), so runs of two machines compare;
+ * by host too where a run holds the point from several hosts. */
+static const char *match_host(const cmp_side *A, const cmp_side *B, const cmp_pt *p)
+{
+    return on_several_hosts(A, p->variant, p->problem) || on_several_hosts(B, p->variant, p->problem) ? p->host
+                                                                                                      : NULL;
 }
 
 static bool in_list(const char *name, char **list, int n)
@@ -171,7 +198,7 @@ static void ratio_of_runs(cmp_pair *p, const cmp_opts *o)
 /* One run: the paired ratio time(a)/time(b) from pairs.csv, either order. */
 static bool paired_ratio(const cmp_side *s, const cmp_pt *a, const cmp_pt *b, double *r, double *lo, double *hi)
 {
-    return s->have_pairs && ts_pairs_ratio(&s->pairs, a->variant, a->problem, b->variant, b->problem, r, lo, hi);
+    return s->have_pairs && ts_pairs_ratio(&s->pairs, *a->run_id ? a->run_id : NULL, a->variant, a->problem, b->variant, b->problem, r, lo, hi);
 }
 
 static cmp_pair make_pair(const cmp_pt *a, const cmp_pt *b, const cmp_opts *o)
@@ -202,7 +229,8 @@ static size_t pair_runs(const cmp_side *A, const cmp_side *B, char **vars, int n
         const cmp_pt *ka = &A->pts[k];
         if (!first_of_key(A, k, false) || !in_list(ka->variant, vars, nv))
             continue;
-        const cmp_pt *a = find(A, ka->variant, ka->problem), *b = find(B, ka->variant, ka->problem);
+        const char *h = match_host(A, B, ka);
+        const cmp_pt *a = find(A, ka->variant, ka->problem, h), *b = find(B, ka->variant, ka->problem, h);
         if (!b)
             t->only_a++;
         else if (!a->ok || !b->ok)
@@ -212,7 +240,7 @@ static size_t pair_runs(const cmp_side *A, const cmp_side *B, char **vars, int n
     }
     for (size_t k = 0; k < B->n; k++)
         if (first_of_key(B, k, false) && in_list(B->pts[k].variant, vars, nv) &&
-            !find(A, B->pts[k].variant, B->pts[k].problem))
+            !find(A, B->pts[k].variant, B->pts[k].problem, match_host(A, B, &B->pts[k])))
             t->only_b++;
     return n;
 }
@@ -225,7 +253,9 @@ static size_t pair_variants(const cmp_side *S, const char *va, const char *vb, c
     for (size_t k = 0; k < S->n; k++) {
         if (!first_of_key(S, k, true))
             continue;
-        const cmp_pt *a = find(S, va, S->pts[k].problem), *b = find(S, vb, S->pts[k].problem);
+        /* one run: the two variants of one shape, measured side by side on one host */
+        const char *h = S->pts[k].host;
+        const cmp_pt *a = find(S, va, S->pts[k].problem, h), *b = find(S, vb, S->pts[k].problem, h);
         if (!a && !b)
             continue;
         if (!b)
@@ -245,9 +275,11 @@ static const char *call_name(ts_change c)
     return c == TS_CHANGE_FASTER ? "faster" : c == TS_CHANGE_SLOWER ? "slower" : "same";
 }
 
-static void print_csv(const cmp_pair *p, size_t n)
+/* Rows from several hosts get a host column (A's host, then B's); one host: as before. */
+static void print_csv(const cmp_pair *p, size_t n, bool hosts)
 {
-    printf("variant_a,variant_b,problem,a_median_us,b_median_us,speedup,speedup_lo,speedup_hi,basis,call\n");
+    printf("variant_a,variant_b,problem,a_median_us,b_median_us,speedup,speedup_lo,speedup_hi,basis,call%s\n",
+           hosts ? ",host_a,host_b" : "");
     for (size_t k = 0; k < n; k++) {
         printf("%s,%s,%s,%.6g,%.6g,%.6g,", p[k].a->variant, p[k].b->variant, p[k].a->problem, p[k].a->med,
                p[k].b->med, p[k].speedup);
@@ -255,18 +287,25 @@ static void print_csv(const cmp_pair *p, size_t n)
             printf("%.6g,%.6g", p[k].lo, p[k].hi);
         else
             printf(",");
-        printf(",%s,%s\n", p[k].basis, call_name(p[k].call));
+        printf(",%s,%s", p[k].basis, call_name(p[k].call));
+        if (hosts)
+            printf(",%s,%s", p[k].a->host, p[k].b->host);
+        printf("\n");
     }
 }
 
-static void print_table(const cmp_pair *p, size_t n, bool by_variant)
+static void print_table(const cmp_pair *p, size_t n, bool by_variant, bool hosts)
 {
-    int w = 7, wv = 7;
+    int w = 7, wv = 7, wh = 4;
     for (size_t k = 0; k < n; k++) {
         int lp = (int)strlen(p[k].a->problem), lv = (int)strlen(p[k].a->variant);
         w = lp > w ? lp : w;
         wv = lv > wv ? lv : wv;
+        int lh = (int)(strlen(p[k].a->host) + strlen(p[k].b->host) + 1);
+        wh = lh > wh ? lh : wh;
     }
+    if (hosts)
+        printf("%-*s ", wh, "host");
     if (by_variant)
         printf("%-*s ", wv, "variant");
     printf("%-*s %11s %11s %9s %19s  %s\n", w, "problem", "A med us", "B med us", "speed-up", "95% interval", "call");
@@ -274,6 +313,11 @@ static void print_table(const cmp_pair *p, size_t n, bool by_variant)
         char ci[48] = "-";
         if (isfinite(p[k].lo))
             snprintf(ci, sizeof ci, "[%.3f, %.3f]", p[k].lo, p[k].hi);
+        if (hosts) {
+            char h[512];
+            snprintf(h, sizeof h, strcmp(p[k].a->host, p[k].b->host) ? "%s/%s" : "%s", p[k].a->host, p[k].b->host);
+            printf("%-*s ", wh, h);
+        }
         if (by_variant)
             printf("%-*s ", wv, p[k].a->variant);
         printf("%-*s %11.5g %11.5g %8.3fx %19s  %s (%s)\n", w, p[k].a->problem, p[k].a->med, p[k].b->med,
@@ -395,13 +439,13 @@ int ts_cmd_compare(int argc, char **argv)
                      t.only_a, t.only_b, t.not_ok);
         rc = TS_EXIT_FAIL;
     } else if (csv) {
-        print_csv(pairs, n);
+        print_csv(pairs, n, A.multi_host || B.multi_host);
     } else {
         if (pb)
             printf("A = %s\nB = %s\n\n", pa, pb);
         else
             printf("A = %s, B = %s, in %s\n\n", vars[0], vars[1], pa);
-        print_table(pairs, n, pb != NULL);
+        print_table(pairs, n, pb != NULL, A.multi_host || B.multi_host);
         print_footer(pairs, n, &t, o.min_effect);
     }
     free(pairs);

@@ -19,11 +19,13 @@ static void summary_usage(FILE *f)
             "oneDNN variant (onednn, onednn-*), or '-' where that row is not ok or\n"
             "absent.  With DIR/pairs.csv the speed-ups are the paired per-round ratios\n"
             "(interleaved rounds), with their 95%% intervals.  A last line counts how\n"
-            "often each variant was the best.\n");
+            "often each variant was the best.  A merged run of several machines (tiedseq\n"
+            "merge) has a line per host and problem, with a host column.\n");
 }
 
 typedef struct sum_row {
-    const char *problem, *best, *onednn;
+    const char *problem, *host, *best, *onednn;  /* host: "" in files without the column */
+    const char *run_id;                         /* of the best row: its pairs */
     double med, gflops, peak_frac, x_naive, x_onednn;
     double naive_lo, naive_hi, onednn_lo, onednn_hi; /* paired 95 % intervals (pairs.csv); NAN: none */
 } sum_row;
@@ -57,17 +59,17 @@ static bool same_model(const ts_csv *c, size_t r, int cc, const char *problem)
     return !strncmp(problem, cell, n) && problem[n] == ':';
 }
 
-/* Scan every row of `problem`: fastest ok overall, naive, fastest ok oneDNN. */
-static int summarise(const ts_csv *c, const char *problem, sum_row *out, ts_err *e)
+/* Scan every row of `problem` on `host`: fastest ok overall, naive, fastest ok oneDNN. */
+static int summarise(const ts_csv *c, const char *problem, const char *host, sum_row *out, ts_err *e)
 {
     int cv = ts_csv_col(c, "variant"), cp = ts_csv_col(c, "problem"), cs = ts_csv_col(c, "status");
     int cm = ts_csv_col(c, "median_us"), cc = ts_csv_col(c, "cell");
     double naive = NAN, onednn = NAN;
     memset(out, 0, sizeof *out);
-    out->problem = problem, out->med = out->gflops = out->peak_frac = NAN;
+    out->problem = problem, out->host = host, out->med = out->gflops = out->peak_frac = NAN;
     for (size_t r = 0; r < c->nrows; r++) {
         if (strcmp(ts_csv_get(c, r, cp), problem) || strcmp(ts_csv_get(c, r, cs), "ok") ||
-            !same_model(c, r, cc, problem))
+            strcmp(ts_points_host(c, r), host) || !same_model(c, r, cc, problem))
             continue;
         const char *v = ts_csv_get(c, r, cv);
         double med;
@@ -81,6 +83,7 @@ static int summarise(const ts_csv *c, const char *problem, sum_row *out, ts_err 
             onednn = med, out->onednn = v;
         if (!(out->med <= med)) {
             out->best = v, out->med = med;
+            out->run_id = ts_csv_get(c, r, ts_csv_col(c, "run_id"));
             if (opt_num(c, r, "gflops_median", &out->gflops, e) || opt_num(c, r, "peak_frac", &out->peak_frac, e))
                 return -1;
         }
@@ -98,10 +101,11 @@ static void paired_speedups(const ts_csv *pairs, sum_row *s)
     if (!s->best)
         return;
     double r, lo, hi;
-    if (strcmp(s->best, "naive") && ts_pairs_ratio(pairs, "naive", s->problem, s->best, s->problem, &r, &lo, &hi))
+    const char *run = *s->run_id ? s->run_id : NULL;
+    if (strcmp(s->best, "naive") && ts_pairs_ratio(pairs, run, "naive", s->problem, s->best, s->problem, &r, &lo, &hi))
         s->x_naive = r, s->naive_lo = lo, s->naive_hi = hi;
     if (s->onednn && strcmp(s->best, s->onednn) &&
-        ts_pairs_ratio(pairs, s->onednn, s->problem, s->best, s->problem, &r, &lo, &hi))
+        ts_pairs_ratio(pairs, run, s->onednn, s->problem, s->best, s->problem, &r, &lo, &hi))
         s->x_onednn = r, s->onednn_lo = lo, s->onednn_hi = hi;
 }
 
@@ -113,10 +117,11 @@ static void interval_cell(double lo, double hi)
     printf(" %16s", buf);
 }
 
+/* Row r's (host, problem) was on an earlier row. */
 static bool seen_before(const ts_csv *c, size_t r, int cp)
 {
     for (size_t j = 0; j < r; j++)
-        if (!strcmp(ts_csv_get(c, j, cp), ts_csv_get(c, r, cp)))
+        if (!strcmp(ts_csv_get(c, j, cp), ts_csv_get(c, r, cp)) && !strcmp(ts_points_host(c, j), ts_points_host(c, r)))
             return true;
     return false;
 }
@@ -131,17 +136,24 @@ static void num_cell(double v, const char *fmt, int width)
     printf(" %*s", width, buf);
 }
 
-static void print_rows(const sum_row *s, size_t n, bool intervals)
+/* hosts: a merged run of several machines; each (host, problem) is a line of its own. */
+static void print_rows(const sum_row *s, size_t n, bool intervals, bool hosts)
 {
-    int w = 7, wv = 4;
+    int w = 7, wv = 4, wh = 4;
     for (size_t k = 0; k < n; k++) {
         int lp = (int)strlen(s[k].problem), lv = s[k].best ? (int)strlen(s[k].best) : 1;
+        int lh = (int)strlen(s[k].host);
         w = lp > w ? lp : w;
         wv = lv > wv ? lv : wv;
+        wh = lh > wh ? lh : wh;
     }
+    if (hosts)
+        printf("%-*s ", wh, "host");
     printf("%-*s %-*s %9s %7s %8s %9s", w, "problem", wv, "best", "GFLOP/s", "% peak", "x naive", "x onednn");
     printf(intervals ? " %16s %16s\n" : "\n", "naive 95%", "onednn 95%");
     for (size_t k = 0; k < n; k++) {
+        if (hosts)
+            printf("%-*s ", wh, s[k].host);
         printf("%-*s %-*s", w, s[k].problem, wv, s[k].best ? s[k].best : "-");
         num_cell(s[k].gflops, "%.2f", 9);
         num_cell(100 * s[k].peak_frac, "%.1f%%", 7);
@@ -202,7 +214,7 @@ int ts_cmd_summary(int argc, char **argv)
     int cp = ts_csv_col(&csv, "problem");
     for (size_t r = 0; !rc && r < csv.nrows; r++)
         if (!seen_before(&csv, r, cp))
-            rc = summarise(&csv, ts_csv_get(&csv, r, cp), &rows[n++], &e);
+            rc = summarise(&csv, ts_csv_get(&csv, r, cp), ts_points_host(&csv, r), &rows[n++], &e);
     if (!rc && n == 0)
         rc = ts_fail(&e, "%s: no rows", csv.path);
     ts_csv pairs = {0};
@@ -216,7 +228,7 @@ int ts_cmd_summary(int argc, char **argv)
         free(rows), ts_csv_free(&csv);
         return TS_EXIT_USAGE;
     }
-    print_rows(rows, n, have_pairs > 0);
+    print_rows(rows, n, have_pairs > 0, ts_points_multi_host(&csv));
     print_wins(rows, n);
     if (have_pairs > 0) {
         printf("x naive, x onednn: paired per-round ratios from pairs.csv, with their 95%% intervals\n");

@@ -18,7 +18,7 @@ static void sweep_usage(FILE *f)
 {
     fprintf(f,
             "usage: tiedseq sweep [axes | --set NAME... | --problem D... | --full] [--variants a,b]\n"
-            "                     [--threads LIST] [--out DIR | --resume DIR] [--peak FILE]\n"
+            "                     [--threads LIST] [--out DIR | --resume DIR] [--shard K/N] [--peak FILE]\n"
             "                     [--seed N] [--benchmark_* flags]\n\n"
             "Verifies every (variant, problem) against the reference, then times the ones that\n"
             "pass with Google Benchmark, all variants and thread counts of one shape interleaved\n"
@@ -37,6 +37,8 @@ static void sweep_usage(FILE *f)
             "--out DIR      default results/<UTC date-time>-<host>/\n"
             "--resume DIR   finish an interrupted sweep: skips points already in DIR/points.csv;\n"
             "               refuses a different definition (axes are optional then)\n"
+            "--shard K/N    run only part K of N of the plan (whole shapes, balanced by FLOPs);\n"
+            "               `tiedseq merge` joins the N run folders (scripts/slurm/ on a cluster)\n"
             "--peak FILE    machine limits from `tiedseq peak` (default DIR/peak.json, else\n"
             "               measured now, a few seconds); a bad FILE is an error\n"
             TS_TIMING_USAGE
@@ -170,6 +172,7 @@ typedef struct sweep_args {
     ts_run_args run;
     bool full, have_threads;
     const char *resume;
+    int shard_k, shard_n; /* 0: not given */
 } sweep_args;
 
 static int int_axis(const char *opt, const char *s, int64_t *v, size_t *n, ts_err *e)
@@ -187,6 +190,7 @@ static int parse_sweep(int argc, char **argv, sweep_args *s, axes *given, ts_err
         {"feed", required_argument, 0, 'f'},   {"vocab", required_argument, 0, 'V'},
         {"threads", required_argument, 0, 't'}, {"full", no_argument, 0, 'F'},
         {"resume", required_argument, 0, 'r'}, {"help", no_argument, 0, 'h'},
+        {"shard", required_argument, 0, 'K'},
         TS_RUN_LONGOPTS,                       {0, 0, 0, 0}};
     int c, rc = 0;
     optind = 0;
@@ -210,6 +214,7 @@ static int parse_sweep(int argc, char **argv, sweep_args *s, axes *given, ts_err
         case 't': rc = int_axis("--threads", optarg, given->T, &given->nT, e); s->have_threads = true; break;
         case 'F': s->full = true; break;
         case 'r': s->resume = optarg; break;
+        case 'K': rc = ts_shard_parse(optarg, &s->shard_k, &s->shard_n, e); break;
         case 'h': return 1;
         default:
             rc = ts_fail(e, "unknown or incomplete option '%s' (tiedseq sweep --help)", argv[optind - 1]);
@@ -305,7 +310,8 @@ int ts_cmd_sweep(int argc, char **argv)
                          .out_dir = s->run.out ? s->run.out : out, .resume_dir = s->resume,
                          .peak_file = s->run.peak, .measure_peak = true, .gb_user = gb, .n_gb_user = n_gb,
                          .filter = s->run.filter, .timing = s->run.timing, .timing_given = s->run.timing_given,
-                         .seed = s->run.seed, .seed_given = s->run.seed_given, .sets = s->run.sets, .nsets = s->run.nsets};
+                         .seed = s->run.seed, .seed_given = s->run.seed_given, .sets = s->run.sets, .nsets = s->run.nsets,
+                         .shard_k = s->shard_k, .shard_n = s->shard_n};
         code = ts_run_plan(&pl, &o);
     }
     ts_plan_free(&pl);

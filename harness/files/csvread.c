@@ -206,12 +206,14 @@ int ts_csv_read_points(const char *dir_or_file, ts_csv *c, ts_err *e)
     return ts_csv_read(path, c, e);
 }
 
-bool ts_pairs_ratio(const ts_csv *c, const char *va, const char *pa, const char *vb, const char *pb, double *r,
-                    double *lo, double *hi)
+bool ts_pairs_ratio(const ts_csv *c, const char *run_id, const char *va, const char *pa, const char *vb,
+                    const char *pb, double *r, double *lo, double *hi)
 {
     int cva = ts_csv_col(c, "variant_a"), cpa = ts_csv_col(c, "problem_a"), cvb = ts_csv_col(c, "variant_b"),
-        cpb = ts_csv_col(c, "problem_b");
+        cpb = ts_csv_col(c, "problem_b"), crun = ts_csv_col(c, "run_id");
     for (size_t k = 0; k < c->nrows; k++) {
+        if (run_id && crun >= 0 && strcmp(ts_csv_get(c, k, crun), run_id))
+            continue;
         const char *a = ts_csv_get(c, k, cva), *b = ts_csv_get(c, k, cvb);
         const char *x = ts_csv_get(c, k, cpa), *y = ts_csv_get(c, k, cpb);
         bool fwd = !strcmp(a, va) && !strcmp(x, pa) && !strcmp(b, vb) && !strcmp(y, pb);
@@ -252,15 +254,29 @@ int ts_pairs_read_beside(const char *arg, ts_csv *pairs, ts_err *e)
     return 1;
 }
 
+const char *ts_points_host(const ts_csv *c, size_t r)
+{
+    return ts_csv_get(c, r, ts_csv_col(c, "host"));
+}
+
+bool ts_points_multi_host(const ts_csv *c)
+{
+    for (size_t r = 1; r < c->nrows; r++)
+        if (strcmp(ts_points_host(c, r), ts_points_host(c, 0)))
+            return true;
+    return false;
+}
+
 typedef struct row_key {
-    const char *variant, *problem;
+    const char *host, *variant, *problem;
     int line;
 } row_key;
 
 static int cmp_key(const void *a, const void *b)
 {
     const row_key *x = a, *y = b;
-    int c = strcmp(x->variant, y->variant);
+    int c = strcmp(x->host, y->host);
+    c = c ? c : strcmp(x->variant, y->variant);
     return c ? c : strcmp(x->problem, y->problem);
 }
 
@@ -274,7 +290,7 @@ int ts_points_check(const ts_csv *c, ts_err *e)
     for (size_t r = 0; r < c->nrows && !rc; r++) {
         ts_problem p;
         ts_err pe;
-        k[r] = (row_key){ts_csv_get(c, r, cv), ts_csv_get(c, r, cp), c->lines[r]};
+        k[r] = (row_key){ts_points_host(c, r), ts_csv_get(c, r, cv), ts_csv_get(c, r, cp), c->lines[r]};
         if (ts_problem_parse(k[r].problem, &p, &pe))
             rc = ts_fail(e, "%s:%d: problem '%.80s' is not a descriptor: %.200s", c->path, c->lines[r], k[r].problem,
                          pe.msg);
@@ -283,8 +299,9 @@ int ts_points_check(const ts_csv *c, ts_err *e)
         qsort(k, c->nrows, sizeof *k, cmp_key);
         for (size_t r = 1; r < c->nrows && !rc; r++)
             if (!cmp_key(&k[r - 1], &k[r]))
-                rc = ts_fail(e, "%s:%d: %s/%s is also on line %d (one row per point; merge by hand)", c->path,
-                             k[r].line > k[r - 1].line ? k[r].line : k[r - 1].line, k[r].variant, k[r].problem,
+                rc = ts_fail(e, "%s:%d: %s%s%s/%s is also on line %d (one row per point and host)", c->path,
+                             k[r].line > k[r - 1].line ? k[r].line : k[r - 1].line, k[r].host, *k[r].host ? ":" : "",
+                             k[r].variant, k[r].problem,
                              k[r].line > k[r - 1].line ? k[r - 1].line : k[r].line);
     }
     free(k);

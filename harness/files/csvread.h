@@ -35,13 +35,18 @@ int ts_csv_num(const ts_csv *c, size_t row, int col, double *v, ts_err *e);
 int ts_csv_read_points(const char *dir_or_file, ts_csv *c, ts_err *e);
 
 /* A points.csv table as compare and summary need it: every row's problem a
- * valid descriptor, no (variant, problem) twice.  0, or -1 naming the row. */
+ * valid descriptor, no (host, variant, problem) twice (host: "" in files
+ * without the column).  0, or -1 naming the row. */
 int ts_points_check(const ts_csv *c, ts_err *e);
+/* Row r's host ("" without the column), and whether the table holds several hosts. */
+const char *ts_points_host(const ts_csv *c, size_t r);
+bool ts_points_multi_host(const ts_csv *c);
 
 /* The paired ratio time(va at pa) / time(vb at pb) from a pairs.csv table
- * (either order is stored; the other is inverted): true with *r, *lo, *hi. */
-bool ts_pairs_ratio(const ts_csv *pairs, const char *va, const char *pa, const char *vb, const char *pb, double *r,
-                    double *lo, double *hi);
+ * (either order is stored; the other is inverted): true with *r, *lo, *hi.
+ * run_id: only that run's pairs (a merged folder holds several runs); NULL: any. */
+bool ts_pairs_ratio(const ts_csv *pairs, const char *run_id, const char *va, const char *pa, const char *vb,
+                    const char *pb, double *r, double *lo, double *hi);
 /* DIR/pairs.csv beside dir_or_file (a folder or its points.csv): 1 loaded, 0 none, -1 error. */
 int ts_pairs_read_beside(const char *dir_or_file, ts_csv *pairs, ts_err *e);
 

@@ -83,14 +83,14 @@ static void sb_num(sbuf *b, double x)
         sb_printf(b, ",");
 }
 
-int ts_csv_format_row(const char *run_id, const ts_point *pt, char *buf, size_t n)
+int ts_csv_format_row(const char *run_id, const char *host, const ts_point *pt, char *buf, size_t n)
 {
     const ts_problem *p = &pt->p;
     ts_metrics m;
     ts_point_metrics(pt, &m);
     bool ok = pt->status == TS_PT_OK;
     sbuf b = {0};
-    sb_printf(&b, "%s,%s,%s,%s,%lld,%lld,%lld,%lld,%lld,%s,%lld,%d,%s", run_id, pt->var->name, pt->desc,
+    sb_printf(&b, "%s,%s,%s,%s,%s,%lld,%lld,%lld,%lld,%lld,%s,%lld,%d,%s", run_id, host, pt->var->name, pt->desc,
               ts_cell_name(p->cell), (long long)p->B, (long long)p->I, (long long)p->H, (long long)p->E,
               (long long)p->D, ts_feed_name(p->feed), (long long)p->V, p->threads,
               ts_pt_status_name(pt->status));
@@ -392,6 +392,11 @@ int ts_results_resume(const char *dir, const char *run_id, ts_plan_pts *pl, size
 
 #define SWEEP_MAGIC "tiedseq-sweep 2" /* 2: interleaved rounds (the timing line) */
 
+void ts_sweep_def_text(const ts_sweep_def *d, char *buf, size_t n)
+{
+    snprintf(buf, n, "seed %llu\ngbench %s\ntiming %s\n", (unsigned long long)d->seed, d->gbench, d->timing);
+}
+
 void ts_timing_format(const ts_timing_opts *o, char *buf, size_t n)
 {
     snprintf(buf, n, "min_rounds=%d max_rounds=%d sample_ms=%g budget_s=%g ci_target=%g unstable_spread=%g passes=%d",
@@ -405,8 +410,8 @@ int ts_sweep_def_write(const char *path, const ts_sweep_def *d, const ts_plan_pt
     sb_printf(&b, "%s\n# The sweep's definition: `tiedseq sweep --resume DIR` runs the points below\n"
                   "# that points.csv does not hold yet, and refuses a different definition.\n",
               SWEEP_MAGIC);
-    sb_printf(&b, "run_id %s\nseed %llu\ngbench %s\ntiming %s\n", d->run_id, (unsigned long long)d->seed,
-              d->gbench, d->timing);
+    sb_printf(&b, "run_id %s\nseed %llu\ngbench %s\ntiming %s\nshard %d/%d\ndefinition %s\n", d->run_id,
+              (unsigned long long)d->seed, d->gbench, d->timing, d->shard_k, d->shard_n, d->definition);
     for (size_t k = 0; k < pl->n; k++)
         sb_printf(&b, "point %s %s\n", pl->pts[k].var->name, pl->pts[k].desc);
     int rc = b.oom ? ts_fail(e, "out of memory") : ts_write_file_atomic(path, b.p, b.n, e);
@@ -430,6 +435,14 @@ static int def_line(char *line, const char *path, int lineno, ts_sweep_def *d, t
         ts_str_copy(d->gbench, sizeof d->gbench, val);
     } else if (!strcmp(line, "timing")) {
         ts_str_copy(d->timing, sizeof d->timing, val);
+    } else if (!strcmp(line, "shard")) {
+        ts_err se;
+        if (ts_shard_parse(val, &d->shard_k, &d->shard_n, &se))
+            return ts_fail(e, "%s:%d: %s", path, lineno, se.msg);
+    } else if (!strcmp(line, "definition")) {
+        if (strlen(val) != 16 || strspn(val, "0123456789abcdef") != 16)
+            return ts_fail(e, "%s:%d: malformed definition hash '%s'", path, lineno, val);
+        ts_str_copy(d->definition, sizeof d->definition, val);
     } else if (!strcmp(line, "point")) {
         char *desc = strchr(val, ' ');
         if (!desc)
@@ -636,6 +649,13 @@ int ts_meta_write(const char *path, const ts_meta_info *mi, ts_err *e)
     sb_json(&b, git);
     sb_printf(&b, ",\n  \"command\": ");
     sb_command(&b, mi->argc, mi->argv);
+    char host[256];
+    ts_host_name(host, sizeof host);
+    sb_printf(&b, ",\n  \"host\": ");
+    sb_json(&b, host);
+    sb_printf(&b, ",\n  \"shard\": \"%d/%d\",\n  \"definition\": ", mi->shard_k ? mi->shard_k : 1,
+              mi->shard_n ? mi->shard_n : 1);
+    sb_json(&b, mi->definition ? mi->definition : "");
     sb_printf(&b, ",\n  \"cpu\": {\"model\": ");
     sb_json(&b, model);
     sb_printf(&b, ", \"isa\": ");
@@ -683,13 +703,23 @@ int ts_meta_write(const char *path, const ts_meta_info *mi, ts_err *e)
 
 /* ---- folders and names ---- */
 
-void ts_make_run_id(char *buf, size_t n)
+void ts_host_name(char *buf, size_t n)
 {
-    char host[256] = "host";
-    if (gethostname(host, sizeof host) != 0 || !*host)
-        snprintf(host, sizeof host, "host");
+    char host[256] = "";
+    if (gethostname(host, sizeof host) != 0)
+        host[0] = '\0';
     host[sizeof host - 1] = '\0';
     host[strcspn(host, ".")] = '\0';
+    /* it goes into CSV rows and folder names: only the characters a host name may hold */
+    if (!*host || strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != strlen(host))
+        snprintf(host, sizeof host, "host");
+    snprintf(buf, n, "%s", host);
+}
+
+void ts_make_run_id(char *buf, size_t n)
+{
+    char host[256];
+    ts_host_name(host, sizeof host);
     time_t t = time(NULL);
     struct tm tm;
     gmtime_r(&t, &tm);

@@ -12,8 +12,10 @@
 #include "harness/timing/rounds.h"
 #include "harness/probes/peak.h"
 
+/* host: the machine the row was measured on (short host name), so runs of several
+ * machines merged into one folder (tiedseq merge) stay apart; every run writes it. */
 #define TS_CSV_HEADER                                                                          \
-    "run_id,variant,problem,cell,B,I,H,E,D,feed,V,threads,status,rounds,iters,median_us,ci_lo_us,"  \
+    "run_id,host,variant,problem,cell,B,I,H,E,D,feed,V,threads,status,rounds,iters,median_us,ci_lo_us,"  \
     "ci_hi_us,min_us,mean_us,cv,gflops_median,gflops_best,us_per_step,cal,cal_lo,cal_hi,peak_frac," \
     "bw_frac,bw_level,probe_gflops,probe_gbps,probe_spread,unstable,wgbps,max_abs_err,tol,label"
 /* samples.csv: every sample of every member (points and probes), as measured */
@@ -31,7 +33,7 @@ typedef struct ts_metrics {
 void ts_point_metrics(const ts_point *pt, ts_metrics *m);
 
 /* One CSV line (with '\n') of a finished point.  Returns its length or -1. */
-int ts_csv_format_row(const char *run_id, const ts_point *pt, char *buf, size_t n);
+int ts_csv_format_row(const char *run_id, const char *host, const ts_point *pt, char *buf, size_t n);
 /* A chunk's samples.csv and pairs.csv rows, as one string each (malloc'd, NULL: out of memory). */
 char *ts_samples_rows(const char *run_id, const ts_chunk_result *r, const char *shape);
 char *ts_pairs_rows(const char *run_id, const ts_chunk_result *r);
@@ -58,7 +60,11 @@ typedef struct ts_sweep_def {
     char gbench[2048];   /* the GB flags passed through, space-separated */
     char timing[512];    /* the engine's options (ts_timing_format) */
     uint64_t seed;
+    int shard_k, shard_n;  /* this run's shard of the sweep (1/1: all of it; 0/0: not recorded) */
+    char definition[17];   /* ts_plan_hash of the whole sweep; "" when not recorded */
 } ts_sweep_def;
+/* The text the definition's hash covers besides the points (no run id, no shard). */
+void ts_sweep_def_text(const ts_sweep_def *d, char *buf, size_t n);
 /* "min_rounds=10 max_rounds=200 sample_ms=10 budget_s=1 ci_target=0.02 unstable_spread=0.1 passes=3" */
 void ts_timing_format(const ts_timing_opts *o, char *buf, size_t n);
 int ts_sweep_def_write(const char *path, const ts_sweep_def *d, const ts_plan_pts *pl, ts_err *e);
@@ -78,6 +84,8 @@ typedef struct ts_meta_info {
     size_t nsets;
     const ts_plan_pts *plan; /* variants and thread counts */
     uint64_t seed;
+    int shard_k, shard_n;    /* 1/1 when not sharded */
+    const char *definition;  /* ts_plan_hash of the whole sweep */
 } ts_meta_info;
 int ts_meta_write(const char *path, const ts_meta_info *mi, ts_err *e);
 /* The same facts, as "ts_*" key/value pairs for GB's JSON context. */
@@ -85,6 +93,8 @@ void ts_meta_context(const char *run_id, void (*add)(const char *key, const char
 
 /* "20250131-142501-host": UTC date and time, then the short host name. */
 void ts_make_run_id(char *buf, size_t n);
+/* This machine's short host name (up to the first '.'), "host" when unknown. */
+void ts_host_name(char *buf, size_t n);
 /* mkdir -p dir and dir/gb; the folder must be writable. */
 int ts_results_dir_prepare(const char *dir, ts_err *e);
 /* Write a whole file atomically (path.tmp, then rename). */

@@ -123,6 +123,7 @@ const char *ts_pinned_by(void)
 typedef struct drive_st {
     const ts_run_opts *o;
     const char *dir, *run_id;
+    char host[256];
     ts_csv_out points, samples, pairs;
     bool have_csv, tty, line_open;
     size_t total, done, chunk, nchunks, steps_done; /* steps: chunk-passes */
@@ -229,7 +230,7 @@ static int record_chunk(drive_st *s, ts_point *pts, bool *recorded, size_t n, co
         recorded[k] = true;
         char row[4096];
         if (s->have_csv &&
-            (ts_csv_format_row(s->run_id, pt, row, sizeof row) < 0 ? ts_fail(e, "points.csv: row too long")
+            (ts_csv_format_row(s->run_id, s->host, pt, row, sizeof row) < 0 ? ts_fail(e, "points.csv: row too long")
                                                                     : ts_csv_append(&s->points, row, e)))
             return -1;
         s->done++;
@@ -427,9 +428,79 @@ typedef struct run_ctx {
     ts_peak peak;
     bool have_peak;
     uint64_t seed;
+    int shard_k, shard_n;  /* 1/1 when not sharded */
+    char definition[17];   /* ts_plan_hash of the whole sweep: the same in every shard */
 } run_ctx;
 
-/* --resume DIR: the recorded definition, the same plan, flags, timing and seed. */
+/* The recorded definition of this run (run id, flags, timing, seed, shard, hash). */
+static void def_of(const run_ctx *r, ts_sweep_def *d)
+{
+    memset(d, 0, sizeof *d);
+    snprintf(d->run_id, sizeof d->run_id, "%s", r->run_id);
+    snprintf(d->gbench, sizeof d->gbench, "%s", r->flags);
+    snprintf(d->timing, sizeof d->timing, "%s", r->timing_text);
+    d->seed = r->seed;
+    d->shard_k = r->shard_k, d->shard_n = r->shard_n;
+    snprintf(d->definition, sizeof d->definition, "%s", r->definition);
+}
+
+/* The whole plan's hash (with the seed, flags and timing of r), then the plan cut to r's shard. */
+static int hash_and_shard(run_ctx *r, ts_plan_pts *pl, char hash[17], ts_err *e)
+{
+    ts_sweep_def d;
+    char text[4096];
+    def_of(r, &d);
+    ts_sweep_def_text(&d, text, sizeof text);
+    if (ts_plan_hash(pl, text, hash, e))
+        return -1;
+    return r->shard_n > 1 ? ts_plan_shard(pl, r->shard_k, r->shard_n, e) : 0;
+}
+
+/* --resume with --shard: it must be the recorded shard. */
+static int resume_shard(run_ctx *r, const ts_sweep_def *def, ts_err *e)
+{
+    const ts_run_opts *o = r->o;
+    r->shard_k = def->shard_n ? def->shard_k : 1, r->shard_n = def->shard_n ? def->shard_n : 1;
+    if (o->shard_n && (o->shard_k != r->shard_k || o->shard_n != r->shard_n))
+        return ts_fail(e, "--resume %s: --shard %d/%d differs from the recorded shard %d/%d", o->resume_dir,
+                       o->shard_k, o->shard_n, r->shard_k, r->shard_n);
+    return 0;
+}
+
+/* --resume: the flags, timing and seed given must be the recorded ones. */
+static int resume_options(const run_ctx *r, const ts_sweep_def *def, ts_err *e)
+{
+    const ts_run_opts *o = r->o;
+    if (o->n_gb_user && strcmp(r->flags, def->gbench))
+        return ts_fail(e, "--resume %s: Google Benchmark flags differ from the recorded '%s'", o->resume_dir,
+                       def->gbench);
+    if (o->timing_given && strcmp(r->timing_text, def->timing))
+        return ts_fail(e, "--resume %s: timing options differ from the recorded '%s'", o->resume_dir, def->timing);
+    if (o->seed_given && o->seed != def->seed)
+        return ts_fail(e, "--resume %s: --seed %llu differs from the recorded %llu", o->resume_dir,
+                       (unsigned long long)o->seed, (unsigned long long)def->seed);
+    return 0;
+}
+
+/* --resume with axes: the plan given, cut to the recorded shard, must be the
+ * recorded one, and the whole plan's hash the recorded definition. */
+static int resume_same_plan(run_ctx *r, ts_plan_pts *pl, const ts_plan_pts *rec, const ts_sweep_def *def,
+                            ts_err *e)
+{
+    const char *dir = r->o->resume_dir;
+    char hash[17];
+    ts_err diff;
+    if (hash_and_shard(r, pl, hash, e))
+        return -1;
+    if (ts_plan_same(pl, rec, &diff))
+        return ts_fail(e, "--resume %s: a different sweep: %s", dir, diff.msg);
+    if (*def->definition && strcmp(hash, def->definition))
+        return ts_fail(e, "--resume %s: a different sweep definition (hash %s, recorded %s)", dir, hash,
+                       def->definition);
+    return 0;
+}
+
+/* --resume DIR: the recorded definition, the same plan, flags, timing, seed and shard. */
 static int resume_setup(run_ctx *r, ts_plan_pts *pl, ts_err *e)
 {
     const ts_run_opts *o = r->o;
@@ -441,20 +512,17 @@ static int resume_setup(run_ctx *r, ts_plan_pts *pl, ts_err *e)
     ts_plan_pts rec = {0};
     if (ts_sweep_def_read(path, &def, &rec, e))
         return ts_plan_free(&rec), -1;
-    ts_err diff;
-    int rc = 0;
-    if (pl->n && ts_plan_same(pl, &rec, &diff))
-        rc = ts_fail(e, "--resume %s: a different sweep: %s", o->resume_dir, diff.msg);
-    else if (o->n_gb_user && strcmp(r->flags, def.gbench))
-        rc = ts_fail(e, "--resume %s: Google Benchmark flags differ from the recorded '%s'", o->resume_dir,
-                     def.gbench);
-    else if (o->timing_given && strcmp(r->timing_text, def.timing))
-        rc = ts_fail(e, "--resume %s: timing options differ from the recorded '%s'", o->resume_dir, def.timing);
-    else if (o->seed_given && o->seed != def.seed)
-        rc = ts_fail(e, "--resume %s: --seed %llu differs from the recorded %llu", o->resume_dir,
-                     (unsigned long long)o->seed, (unsigned long long)def.seed);
-    else
+    int rc = resume_options(r, &def, e) || resume_shard(r, &def, e) ? -1 : 0;
+    if (!rc) { /* from here on, the recorded definition */
+        snprintf(r->run_id, sizeof r->run_id, "%s", def.run_id);
+        snprintf(r->flags, sizeof r->flags, "%s", def.gbench);
+        snprintf(r->timing_text, sizeof r->timing_text, "%s", def.timing);
+        r->seed = def.seed;
+        snprintf(r->definition, sizeof r->definition, "%s", def.definition);
         rc = timing_scan(def.timing, &r->timing, e);
+    }
+    if (!rc && pl->n)
+        rc = resume_same_plan(r, pl, &rec, &def, e);
     if (rc)
         return ts_plan_free(&rec), -1;
     if (!pl->n) { /* no axes: the recorded plan */
@@ -463,10 +531,6 @@ static int resume_setup(run_ctx *r, ts_plan_pts *pl, ts_err *e)
     } else {
         ts_plan_free(&rec);
     }
-    snprintf(r->run_id, sizeof r->run_id, "%s", def.run_id);
-    snprintf(r->flags, sizeof r->flags, "%s", def.gbench);
-    snprintf(r->timing_text, sizeof r->timing_text, "%s", def.timing);
-    r->seed = def.seed;
     return 0;
 }
 
@@ -513,11 +577,7 @@ static int write_definition(run_ctx *r, const ts_plan_pts *pl, ts_err *e)
 {
     char path[4200];
     ts_sweep_def def;
-    memset(&def, 0, sizeof def);
-    snprintf(def.run_id, sizeof def.run_id, "%s", r->run_id);
-    snprintf(def.gbench, sizeof def.gbench, "%s", r->flags);
-    snprintf(def.timing, sizeof def.timing, "%s", r->timing_text);
-    def.seed = r->seed;
+    def_of(r, &def);
     snprintf(path, sizeof path, "%s/sweep.txt", r->dir);
     return ts_sweep_def_write(path, &def, pl, e);
 }
@@ -528,7 +588,8 @@ static int write_meta(run_ctx *r, const ts_plan_pts *pl, ts_err *e)
     ts_meta_info mi = {.run_id = r->run_id, .argc = r->o->argc, .argv = r->o->argv,
                        .peak_path = *r->peak_path ? r->peak_path : NULL, .gbench_args = r->flags,
                        .timing = r->timing_text, .omp_pinned = ts_pinned_by(), .sets = r->o->sets,
-                       .nsets = r->o->nsets, .plan = pl, .seed = r->seed};
+                       .nsets = r->o->nsets, .plan = pl, .seed = r->seed, .shard_k = r->shard_k,
+                       .shard_n = r->shard_n, .definition = r->definition};
     snprintf(path, sizeof path, "%s/meta.json", r->dir);
     return ts_meta_write(path, &mi, e);
 }
@@ -567,11 +628,13 @@ static int setup(run_ctx *r, ts_plan_pts *pl, size_t *n_done, ts_err *e)
             snprintf(r->run_id, sizeof r->run_id, "%s", o->run_id);
         else
             ts_make_run_id(r->run_id, sizeof r->run_id);
+        r->shard_k = o->shard_n ? o->shard_k : 1, r->shard_n = o->shard_n ? o->shard_n : 1;
+        rc = pl->n ? hash_and_shard(r, pl, r->definition, e) : 0;
     }
     char flags_copy[2048];
     snprintf(flags_copy, sizeof flags_copy, "%s", r->flags);
     r->gb_argc = split_words(flags_copy, r->gb_argv, 127);
-    if (!rc && !pl->n)
+    if (!rc && !pl->n && r->shard_n == 1) /* a shard may be empty: its run folder still merges */
         rc = ts_fail(e, "nothing to run");
     if (!rc)
         rc = ts_timing_check(&r->timing, e) || ts_bench_check_flags(r->gb_argc, r->gb_argv, e) ? -1 : 0;
@@ -626,6 +689,7 @@ int ts_run_plan(ts_plan_pts *pl, const ts_run_opts *o)
     ts_meta_context(r->run_id, ts_bench_add_context);
     ts_bench_catch_signals();
     drive_st d = {.o = o, .dir = r->dir, .run_id = r->run_id};
+    ts_host_name(d.host, sizeof d.host);
     rc = drive(pl, &d, &cfg, &e);
     int code = finish(r, &d, rc, &e);
     if (have_re)

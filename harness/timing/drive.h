@@ -26,6 +26,7 @@ typedef struct ts_run_opts {
     bool seed_given;
     const char *const *sets;
     size_t nsets;
+    int shard_k, shard_n;       /* sweep --shard K/N: run only that part of the plan; 0 = not given */
 } ts_run_opts;
 
 /* Run the plan (with --resume and an empty plan: the recorded one); returns the

@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -219,5 +220,108 @@ int ts_plan_same(const ts_plan_pts *a, const ts_plan_pts *b, ts_err *e)
         if (!ts_plan_find(a, b->pts[k].var->name, b->pts[k].desc))
             return ts_fail(e, "recorded point %s/%s is not in this sweep", b->pts[k].var->name,
                            b->pts[k].desc);
+    return 0;
+}
+
+/* ---- shards ---- */
+
+static int digits_int(const char *s, size_t len, int *v)
+{
+    if (len == 0 || len > 6)
+        return -1;
+    *v = 0;
+    for (size_t k = 0; k < len; k++) {
+        if (s[k] < '0' || s[k] > '9')
+            return -1;
+        *v = *v * 10 + (s[k] - '0');
+    }
+    return 0;
+}
+
+int ts_shard_parse(const char *s, int *k, int *n, ts_err *e)
+{
+    const char *slash = strchr(s, '/');
+    if (!slash || digits_int(s, (size_t)(slash - s), k) || digits_int(slash + 1, strlen(slash + 1), n))
+        return ts_fail(e, "--shard '%s': want K/N, two whole numbers in decimal digits (e.g. 1/4)", s);
+    if (*n < 1 || *n > TS_MAX_SHARDS || *k < 1 || *k > *n)
+        return ts_fail(e, "--shard '%s': want 1 <= K <= N <= %d", s, TS_MAX_SHARDS);
+    return 0;
+}
+
+typedef struct chunk_cost {
+    double cost;
+    char key[128];
+    size_t chunk;
+} chunk_cost;
+
+static int by_cost_desc(const void *a, const void *b)
+{
+    const chunk_cost *x = a, *y = b;
+    if (x->cost != y->cost)
+        return x->cost > y->cost ? -1 : 1;
+    return strcmp(x->key, y->key);
+}
+
+/* shard_of[c] (0-based) of every chunk: greedy, largest chunk to the least-loaded shard. */
+static int deal_chunks(const ts_plan_pts *pl, int n, int *shard_of, ts_err *e)
+{
+    chunk_cost *cc = calloc(pl->nchunks + 1, sizeof *cc);
+    double *load = calloc((size_t)n, sizeof *load);
+    if (!cc || !load) {
+        free(cc), free(load);
+        return ts_fail(e, "out of memory for the plan");
+    }
+    for (size_t c = 0; c < pl->nchunks; c++) {
+        cc[c].chunk = c;
+        ts_shape_key(&pl->pts[pl->chunk_start[c]].p, cc[c].key, sizeof cc[c].key);
+        for (size_t i = pl->chunk_start[c]; i < pl->chunk_start[c + 1]; i++)
+            cc[c].cost += ts_flops_total(&pl->pts[i].p);
+    }
+    qsort(cc, pl->nchunks, sizeof *cc, by_cost_desc);
+    for (size_t j = 0; j < pl->nchunks; j++) {
+        int best = 0;
+        for (int s = 1; s < n; s++)
+            if (load[s] < load[best])
+                best = s;
+        load[best] += cc[j].cost;
+        shard_of[cc[j].chunk] = best;
+    }
+    free(cc), free(load);
+    return 0;
+}
+
+int ts_plan_shard(ts_plan_pts *pl, int k, int n, ts_err *e)
+{
+    int *shard_of = calloc(pl->nchunks + 1, sizeof *shard_of);
+    if (!shard_of)
+        return ts_fail(e, "out of memory for the plan");
+    if (deal_chunks(pl, n, shard_of, e))
+        return free(shard_of), -1;
+    size_t kept = 0;
+    for (size_t c = 0; c < pl->nchunks; c++)
+        if (shard_of[c] == k - 1)
+            for (size_t i = pl->chunk_start[c]; i < pl->chunk_start[c + 1]; i++)
+                pl->pts[kept++] = pl->pts[i]; /* kept <= i: an in-place, order-keeping filter */
+    free(shard_of);
+    pl->n = kept;
+    return ts_plan_group(pl, e);
+}
+
+static int cmp_key_text(const void *a, const void *b) { return strcmp(a, b); }
+
+int ts_plan_hash(const ts_plan_pts *pl, const char *extra, char out[17], ts_err *e)
+{
+    char(*keys)[200] = calloc(pl->n + 1, sizeof *keys);
+    if (!keys)
+        return ts_fail(e, "out of memory for the plan");
+    for (size_t k = 0; k < pl->n; k++)
+        snprintf(keys[k], sizeof keys[k], "%s %s", pl->pts[k].var->name, pl->pts[k].desc);
+    qsort(keys, pl->n, sizeof *keys, cmp_key_text);
+    uint64_t h = FNV_BASIS;
+    for (size_t k = 0; k < pl->n; k++)
+        h = fnv(fnv(h, keys[k]), "\n");
+    free(keys);
+    h = fnv(h, extra);
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
     return 0;
 }

@@ -77,4 +77,21 @@ void ts_plan_chunk_name(const ts_plan_pts *pl, size_t chunk, char *buf, size_t n
 /* 0 if both plans hold the same (variant, problem) set, else -1 naming one difference. */
 int ts_plan_same(const ts_plan_pts *a, const ts_plan_pts *b, ts_err *e);
 
+/* ---- shards: one sweep split over several machines (sweep --shard K/N) ---- */
+
+#define TS_MAX_SHARDS 100000
+/* "K/N": decimal digits only, 1 <= K <= N <= TS_MAX_SHARDS; the error names the text. */
+int ts_shard_parse(const char *s, int *k, int *n, ts_err *e);
+/* Keep only the chunks of shard k of n.  Whole chunks (every variant and thread
+ * count of a shape) go to one shard, so their rounds still interleave.  Chunks
+ * are dealt largest first (estimated cost: the FLOPs of one forward run of each
+ * of their points; ties by shape) to the shard with the least cost so far
+ * (ties: the lowest), so shards take about equal time whatever the plan's
+ * order.  A shard may be empty when n exceeds the chunks. */
+int ts_plan_shard(ts_plan_pts *pl, int k, int n, ts_err *e);
+/* The definition's identity: FNV-1a 64 of the sorted (variant, problem) keys and
+ * `extra` (seed, timing, flags), as 16 hex digits; independent of the points'
+ * order, so every shard of a sweep computes it from the whole plan alike. */
+int ts_plan_hash(const ts_plan_pts *pl, const char *extra, char out[17], ts_err *e);
+
 #endif

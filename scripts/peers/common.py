@@ -13,6 +13,7 @@ import json
 import math
 import os
 import re
+import socket
 import statistics
 import subprocess
 import sys
@@ -24,11 +25,16 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-HEADER = ("run_id,variant,problem,cell,B,I,H,E,D,feed,V,threads,status,rounds,iters,median_us,ci_lo_us,"
+HEADER = ("run_id,host,variant,problem,cell,B,I,H,E,D,feed,V,threads,status,rounds,iters,median_us,ci_lo_us,"
           "ci_hi_us,min_us,mean_us,cv,gflops_median,gflops_best,us_per_step,cal,cal_lo,cal_hi,peak_frac,"
           "bw_frac,bw_level,probe_gflops,probe_gbps,probe_spread,unstable,wgbps,max_abs_err,tol,label").split(",")
 # (tiedseq's points.csv contract, harness/files/results.h; a peer fills the timing
 # columns it has: its repetitions are "rounds", no interval, no in-run probe)
+
+# The machine a row was measured on, as tiedseq writes it (ts_host_name: the short
+# host name), so a merged run of several machines keeps the peers' rows apart too.
+HOST = socket.gethostname().split(".")[0]
+HOST = HOST if re.fullmatch(r"[A-Za-z0-9_-]+", HOST) else "host"
 
 GATES = {"rnn": 1, "gru": 3, "lstm": 4}
 MAX_DIM = 1 << 20
@@ -260,7 +266,7 @@ def format_row(fields):
 
 
 def base_fields(run_id, variant, p, status, label, cell=None):
-    return {"run_id": run_id, "variant": variant, "problem": str(p), "cell": cell or p.cell,
+    return {"run_id": run_id, "host": HOST, "variant": variant, "problem": str(p), "cell": cell or p.cell,
             "B": p.B, "I": p.I, "H": p.H, "E": p.E, "D": p.D, "feed": p.feed, "V": p.V,
             "threads": p.threads, "status": status, "label": label}
 

@@ -141,6 +141,8 @@ function extra(prob, t,    i) { i = index(prob, ":t" t); return substr(prob, i +
 function feedtxt(r) {
     return (R_feed[r] == "greedy" ? "greedy V=" R_V[r] : R_feed[r]) (R_x[r] != "" ? ", " substr(R_x[r], 2) : "")
 }
+# "@host" of a series named "variant@host" (plot.sh, several hosts), else "".
+function host_of(v,    i) { i = index(v, "@"); return i ? substr(v, i) : "" }
 function tword(t) { return t + 0 == 1 ? "1 thread" : t " threads" }
 function panel_layout(np, cols) {
     if (cols == 0) cols = np <= 1 ? 1 : (np <= 4 ? 2 : 3)
@@ -384,7 +386,7 @@ function plan_speedup(    nci, ci, r, p, i, b, np, base, bname, x, s, NB, LO, HI
             if (!((p, x) in T)) continue
             s = x "," GF[p]; ci = ""
             for (b = 1; b <= 2; b++) {
-                bname = NB[b]
+                bname = NB[b] host_of(VNAME[x])     # several hosts: naive@h for x@h
                 if ((bname in vidx) && (p, vidx[bname]) in T && x != vidx[bname]) {
                     base = T[p, vidx[bname]] / T[p, x]
                     s = s "," base; SUML[b, x] += log(base); CNT[b, x]++
