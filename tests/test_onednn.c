@@ -2,9 +2,12 @@
  * cell and feed, B 1/3, H 9/37 with I != H, D 0/1/7, forget_bias 0/1, threads
  * 1/2; each problem twice: with per-step states (verify's way: LSTM teacher
  * forcing then runs step by step for c) and without (one decoder execution).
+ * Issue #13: MultiRNNCell layers (one oneDNN stack when I == Hout, two when
+ * not), LSTMCell peepholes and projection, greedy over layers, the same two ways.
  * Also: the caller's omp_get_max_threads() is unchanged, the problem's thread
  * count is what oneDNN runs under, detail names impl and weight format, and
- * supports refuses what oneDNN 2.6 cannot index. */
+ * supports refuses what oneDNN 2.6 cannot index or has no counterpart for
+ * (cell_clip, proj_clip, residual layers), with the reason. */
 #include "harness/check/reference.h"
 #include "harness/check/verify.h"
 #include "tests/check.h"
@@ -32,8 +35,10 @@ static int spy_loop(void *ctx, const ts_problem *p, int64_t step, const float *p
     return ts_loop_argmax_embed((void *)s->w, p, step, prev, next, symbols);
 }
 
-/* Reference vs variant without per-step states; checks the thread ICVs. */
-static void check_no_states(const ts_variant *v, const ts_problem *p, uint64_t seed, const char *desc)
+/* Reference vs variant without per-step states; checks the thread ICVs, and
+ * that detail contains `want` (if given). */
+static void check_no_states_detail(const ts_variant *v, const ts_problem *p, uint64_t seed, const char *desc,
+                                   const char *want)
 {
     ts_tensors t;
     ts_result ref, got;
@@ -60,6 +65,8 @@ static void check_no_states(const ts_variant *v, const ts_problem *p, uint64_t s
         CHECK_MSG(d && strstr(d, "weights "), "%s %s: detail '%s'", v->name, desc, d ? d : "(null)");
         if (d && !strcmp(v->name, "onednn-ldigo"))
             CHECK_MSG(strstr(d, "ldigo/ldigo") != NULL, "%s: detail '%s'", desc, d);
+        if (d && want)
+            CHECK_MSG(strstr(d, want) != NULL, "%s %s: detail '%s' lacks '%s'", v->name, desc, d, want);
         s.seen_threads = -1;
         CHECK_MSG(v->run(plan, &in, &got.o) == 0, "%s %s: run failed", v->name, desc);
         CHECK_MSG(omp_get_max_threads() == CALLER_THREADS, "%s %s: run leaked threads %d", v->name, desc,
@@ -77,6 +84,11 @@ static void check_no_states(const ts_variant *v, const ts_problem *p, uint64_t s
     ts_result_free(&ref);
     free(margins);
     ts_tensors_free(&t);
+}
+
+static void check_no_states(const ts_variant *v, const ts_problem *p, uint64_t seed, const char *desc)
+{
+    check_no_states_detail(v, p, seed, desc, NULL);
 }
 
 static int grid(const ts_variant *v)
@@ -126,6 +138,64 @@ static void larger(const ts_variant *v)
     }
 }
 
+/* Issue #13's fields oneDNN maps: each verified (per-step states) and run once
+ * more without states (one D-step execution per stack where possible).  `want`:
+ * what detail must say (the two-stack split, the projection's weight format). */
+static void layers_and_lstmcell(const ts_variant *v)
+{
+    static const struct { const char *desc, *want; } cases[] = {
+        {"lstm:b3:i16:h16:e5:d4:teacher:t2:l2", "weights "},           /* I == H: one 2-layer primitive */
+        {"lstm:b3:i5:h9:e5:d4:teacher:t2:l2", "layers 1+1"},           /* I != H: layer 0, then layer 1 */
+        {"rnn:b2:i7:h9:e4:d3:teacher:t1:l3", "layers 1+2"},
+        {"gru:b2:i9:h9:e4:d3:teacher:t2:l3", "weights "},
+        {"lstm:b3:i5:h9:e5:d4:teacher:t2:peep", "weights "},
+        {"lstm:b3:i5:h12:e5:d4:teacher:t2:proj7", ", proj "},
+        {"lstm:b2:i5:h8:e3:d4:teacher:t1:proj12", ", proj "},          /* P > H, as TF allows */
+        {"lstm:b3:i7:h12:e5:d4:teacher:t2:l3:peep:proj7", ", proj "},  /* I == P: one stack */
+        {"lstm:b3:i5:h12:e5:d4:teacher:t2:l3:peep:proj7", "layers 1+2"},
+        {"lstm:b4:i64:h128:e6:d0:teacher:t2:l3:peep:proj64", ", proj "}, /* D = 0: every layer's encoder state */
+        {"lstm:b2:i8:h8:e3:d5:greedy:v13:t2:l2", "weights "},          /* greedy: all layers per step */
+        {"gru:b2:i5:h9:e3:d4:greedy:v11:t1:l2", "layers 1+1"},
+        {"lstm:b2:i6:h8:e3:d5:greedy:v13:t2:l2:peep:proj6", ", proj "},
+        {"lstm:b16:i128:h256:e3:d2:teacher:t2:l3:peep:proj128", ", proj "}, /* rnn_packed iter weights here */
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        ts_problem p;
+        ts_err e;
+        CHECK_MSG(ts_problem_parse(cases[k].desc, &p, &e) == 0, "%s", e.msg);
+        ts_verdict vd;
+        ts_verify_variant(v, &p, 1300 + k, &vd);
+        CHECK_MSG(vd.status == TS_PASS, "%s %s: %s %s", v->name, cases[k].desc, ts_status_name(vd.status),
+                  vd.reason);
+        check_no_states_detail(v, &p, 1400 + k, cases[k].desc, cases[k].want);
+    }
+}
+
+/* What oneDNN 2.6 has no counterpart for: refused by supports with the reason,
+ * which verify reports as SKIPPED (never a wrong answer). */
+static void check_unmapped(const ts_variant *v)
+{
+    static const struct { const char *desc, *reason; } cases[] = {
+        {"lstm:b2:i4:h8:e3:d3:teacher:t1:clip0.5", "cell_clip (clip): oneDNN"},
+        {"lstm:b2:i4:h8:e3:d3:teacher:t1:l2:peep:clip3", "cell_clip (clip): oneDNN"},
+        {"lstm:b2:i4:h8:e3:d3:teacher:t1:proj4:pclip0.5", "proj_clip (pclip): oneDNN"},
+        {"lstm:b2:i8:h8:e3:d3:teacher:t1:l3:res2", "residual layers (res): oneDNN"},
+        {"gru:b2:i8:h8:e3:d3:greedy:v5:t1:l2:res1", "residual layers (res): oneDNN"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        ts_problem p;
+        ts_err e;
+        CHECK_MSG(ts_problem_parse(cases[k].desc, &p, &e) == 0, "%s", e.msg);
+        char why[256] = "";
+        CHECK_MSG(!ts_variant_available(v, &p, why, sizeof why) && strstr(why, cases[k].reason), "%s %s: '%s'",
+                  v->name, cases[k].desc, why);
+        ts_verdict vd;
+        ts_verify_variant(v, &p, 7, &vd);
+        CHECK_MSG(vd.status == TS_SKIPPED && strstr(vd.reason, cases[k].reason), "%s %s: %s '%s'", v->name,
+                  cases[k].desc, ts_status_name(vd.status), vd.reason);
+    }
+}
+
 /* A problem whose buffers oneDNN 2.6 cannot index with int: refused, with a reason. */
 static void check_refusal(const ts_variant *v)
 {
@@ -136,6 +206,11 @@ static void check_refusal(const ts_variant *v)
     CHECK_MSG(!ts_variant_available(v, &p, why, sizeof why) && strstr(why, "32-bit"), "%s: '%s'", v->name, why);
     CHECK(ts_problem_parse("lstm:b16:i512:h512:e25:d25:teacher:t2", &p, &e) == 0);
     CHECK(ts_variant_available(v, &p, why, sizeof why));
+    /* the states workspace grows with the layers: fits at L = 1, not at L = 3 */
+    CHECK(ts_problem_parse("lstm:b1024:i1024:h1024:e127:d127:teacher:t1", &p, &e) == 0);
+    CHECK_MSG(ts_variant_available(v, &p, why, sizeof why), "%s: '%s'", v->name, why);
+    CHECK(ts_problem_parse("lstm:b1024:i1024:h1024:e127:d127:teacher:t1:l3", &p, &e) == 0);
+    CHECK_MSG(!ts_variant_available(v, &p, why, sizeof why) && strstr(why, "32-bit"), "%s: '%s'", v->name, why);
 }
 
 int main(void)
@@ -147,6 +222,8 @@ int main(void)
         if (!v)
             continue;
         check_refusal(v);
+        check_unmapped(v);
+        layers_and_lstmcell(v);
         larger(v);
         printf("%s: %d problems\n", names[k], grid(v));
     }

@@ -2,16 +2,20 @@
  * API, Debian's 2.6), the independent second implementation of DESIGN.md §6.
  * Mapping (docs/onednn.md, "Mapping"): RNN = vanilla
  * RNN with tanh; LSTM gates i,f,c~,o from TF blocks 0,2,1,3 with forget_bias
- * folded into the f bias; GRU = oneDNN's vanilla (not linear-before-reset) GRU,
- * gates u,r,o from TF's gates columns [H,2H), [0,H) and the candidate kernel.
+ * folded into the f bias, TF's LSTMCell peepholes as oneDNN's peephole weights
+ * (gates i,f,o) and num_proj as its projection weights; GRU = oneDNN's vanilla
+ * (not linear-before-reset) GRU, gates u,r,o from TF's gates columns [H,2H),
+ * [0,H) and the candidate kernel.  MultiRNNCell layers go through oneDNN's
+ * layer dimension L ("stacks", below).  cell_clip, proj_clip and residual
+ * layers have no oneDNN counterpart: supports() refuses them with the reason.
  *
  * prepare converts the weights once (to plain ldigo, then for `onednn` into the
  * format oneDNN prefers), creates every primitive, memory and the scratchpad
  * under the problem's thread count, and executes each primitive once so the
  * first timed run pays no JIT or first-touch cost.  run only binds data
  * pointers and executes: the encoder once over E steps, the teacher-forced
- * decoder once over D steps; greedy decoding (and LSTM teacher forcing when
- * per-step c is asked for, which oneDNN does not return) one step at a time.
+ * decoder once over D steps; greedy decoding (and teacher forcing when per-step
+ * states oneDNN does not return are asked for) one step at a time.
  *
  * Threads: Debian's oneDNN uses gcc's libgomp and sizes its parallel regions by
  * omp_get_max_threads() of the calling thread.  That ICV is per thread in
@@ -39,9 +43,39 @@ typedef struct od_prim {
     dnnl_primitive_desc_t pd;
     dnnl_primitive_t prim;
     dnnl_memory_t src_layer, src_iter, src_iter_c, dst_layer, dst_iter, dst_iter_c, scratch;
-    dnnl_exec_arg_t args[12];
+    dnnl_exec_arg_t args[16];
     int nargs;
 } od_prim;
+
+/* The weights a stack's primitives share, one oneDNN memory each. */
+enum { OD_WL, OD_WI, OD_WP, OD_WR, OD_B, OD_NW }; /* layer, iter, peephole, projection, bias */
+static const int od_weight_arg[OD_NW] = {DNNL_ARG_WEIGHTS_LAYER, DNNL_ARG_WEIGHTS_ITER, DNNL_ARG_WEIGHTS_PEEPHOLE,
+                                         DNNL_ARG_WEIGHTS_PROJECTION, DNNL_ARG_BIAS};
+/* oneDNN accepts format `any` for these; peephole and bias are always ldgo */
+static const bool od_weight_any_ok[OD_NW] = {true, true, false, true, false};
+
+typedef struct od_weight {
+    dnnl_memory_desc_t md; /* plain, then the format every primitive of the stack uses; ndims 0 = unused */
+    dnnl_memory_t mem;
+    float *buf;            /* the plain copy, owned while mem wraps it */
+} od_weight;
+
+/* A stack: layers [first, first + L) as one oneDNN primitive of L layers.
+ * oneDNN's weights_layer [L, 1, SLC, G, H] gives every layer of one primitive
+ * the same input width SLC (and requires SLC == the output width when L > 1),
+ * while TF's layer 0 reads I and the layers above read Hout.  So: one stack of
+ * all layers when I == Hout, else layer 0 alone and layers 1..L-1 together. */
+typedef struct od_stack {
+    int first, L;
+    int64_t slc;     /* input width of every layer in the stack */
+    bool fixed;      /* weight formats chosen: later primitives must use exactly md */
+    od_weight wt[OD_NW];
+    od_prim enc;     /* T = E, src_iter zero */
+    od_prim dec;     /* T = D, teacher forcing */
+    od_prim step;    /* T = 1: greedy, and teacher forcing with per-step states */
+} od_stack;
+
+typedef enum { OD_ENC, OD_DEC, OD_STEP } od_phase;
 
 typedef struct od_plan {
     ts_problem p;
@@ -49,18 +83,15 @@ typedef struct od_plan {
     bool any;            /* weights in oneDNN's preferred format, else plain ldigo */
     dnnl_engine_t eng;
     dnnl_stream_t stream;
-    dnnl_memory_desc_t wl_md, wi_md, b_md; /* the one weight format all primitives share */
-    dnnl_memory_t wl, wi, b;
-    float *wl_buf, *wi_buf, *b_buf;
-    od_prim enc;  /* T = E, src_iter zero */
-    od_prim dec;  /* T = D, teacher forcing */
-    od_prim step; /* T = 1: greedy, and LSTM teacher forcing with per-step c */
-    float *enc_out;     /* encoder dst_layer [E x B x H], discarded as TF does */
-    float *h0, *c0;     /* encoder's final state */
+    od_stack st[2];
+    int nstacks;
+    float *enc_out;       /* encoder dst_layer [E x B x Hout], discarded as TF does */
+    float *mid;           /* two stacks: layer 0's output [max(E,D) x B x Hout], layer 1's input */
+    float *h0, *c0;       /* encoder's final state [L x B x Hout], [L x B x H] */
     float *hp[2], *cp[2]; /* per-step state ping-pong (src and dst never alias) */
-    float *x;           /* greedy: next input [B x I] */
-    float *scratch;     /* user scratchpad shared by the primitives (run one at a time) */
-    char detail[160];
+    float *x;             /* greedy: next input [B x I] */
+    float *scratch;       /* user scratchpad shared by the primitives (run one at a time) */
+    char detail[256];
 } od_plan;
 
 /* ---- errors ---- */
@@ -69,6 +100,9 @@ static int od_check(dnnl_status_t st, const char *what, ts_err *e)
 {
     if (st == dnnl_success)
         return 0;
+    if (st == dnnl_unimplemented) /* a shape or feature combination oneDNN 2.6 has no kernel for */
+        return ts_fail(e, "unsupported: oneDNN " OD_VERSION " has no implementation for this problem (%s: %s)",
+                       what, dnnl_status2str(st));
     return ts_fail(e, "onednn: %s failed: %s", what, dnnl_status2str(st));
 }
 #define OD_TRY(call, what)                        \
@@ -81,49 +115,60 @@ static int od_check(dnnl_status_t st, const char *what, ts_err *e)
 
 static const int lstm_block[4] = {0, 2, 1, 3}; /* oneDNN i,f,c~,o <- TF i,j,f,o */
 
-/* The TF kernel element feeding oneDNN gate g, output o, from input row k
- * (rows [0, I) are inputs, [I, I+H) the state). */
-static float tf_weight(const ts_problem *p, const ts_weights *w, int64_t k, int g, int64_t o)
+/* The TF kernel element of one layer feeding oneDNN gate g, output o, from
+ * kernel row k (rows [0, Ik) are the layer's inputs, [Ik, Ik+Hout) the state). */
+static float tf_weight(const ts_problem *p, const ts_cell_weights *cw, int64_t k, int g, int64_t o)
 {
     const int64_t H = p->H;
     switch (p->cell) {
-    case TS_CELL_RNN: return w->cell[0].kernel[k * H + o];
-    case TS_CELL_LSTM: return w->cell[0].kernel[k * 4 * H + lstm_block[g] * H + o];
+    case TS_CELL_RNN: return cw->kernel[k * H + o];
+    case TS_CELL_LSTM: return cw->kernel[k * 4 * H + lstm_block[g] * H + o];
     case TS_CELL_GRU: break;
     }
     if (g == 2) /* o: the candidate kernel */
-        return w->cell[0].cand_kernel[k * H + o];
-    return w->cell[0].kernel[k * 2 * H + (g == 0 ? H : 0) + o]; /* u = cols [H,2H), r = [0,H) */
+        return cw->cand_kernel[k * H + o];
+    return cw->kernel[k * 2 * H + (g == 0 ? H : 0) + o]; /* u = cols [H,2H), r = [0,H) */
 }
 
-static float tf_bias(const ts_problem *p, const ts_weights *w, int g, int64_t o)
+static float tf_bias(const ts_problem *p, const ts_cell_weights *cw, int g, int64_t o)
 {
     const int64_t H = p->H;
     switch (p->cell) {
-    case TS_CELL_RNN: return w->cell[0].bias[o];
+    case TS_CELL_RNN: return cw->bias[o];
     case TS_CELL_LSTM: /* forget_bias is a run-time constant in TF: fold it in once here */
-        return w->cell[0].bias[lstm_block[g] * H + o] + (g == 1 ? p->forget_bias : 0.0f);
+        return cw->bias[lstm_block[g] * H + o] + (g == 1 ? p->forget_bias : 0.0f);
     case TS_CELL_GRU: break;
     }
-    return g == 2 ? w->cell[0].cand_bias[o] : w->cell[0].bias[(g == 0 ? H : 0) + o];
+    return g == 2 ? cw->cand_bias[o] : cw->bias[(g == 0 ? H : 0) + o];
 }
 
-/* Plain ldigo [rows][G][H] from TF rows [row0, row0 + rows); bias ldgo [G][H]. */
-static void to_ldigo(const ts_problem *p, const ts_weights *w, int64_t row0, int64_t rows, float *dst)
+/* One layer's plain ldigo [rows][G][H] from TF rows [row0, row0 + rows). */
+static void to_ldigo(const ts_problem *p, const ts_cell_weights *cw, int64_t row0, int64_t rows, float *dst)
 {
     const int G = ts_cell_gates(p->cell);
     for (int64_t k = 0; k < rows; k++)
         for (int g = 0; g < G; g++)
             for (int64_t o = 0; o < p->H; o++)
-                dst[(k * G + g) * p->H + o] = tf_weight(p, w, row0 + k, g, o);
+                dst[(k * G + g) * p->H + o] = tf_weight(p, cw, row0 + k, g, o);
 }
 
-static void to_ldgo(const ts_problem *p, const ts_weights *w, float *dst)
+/* One layer's bias ldgo [G][H]. */
+static void to_ldgo(const ts_problem *p, const ts_cell_weights *cw, float *dst)
 {
     const int G = ts_cell_gates(p->cell);
     for (int g = 0; g < G; g++)
         for (int64_t o = 0; o < p->H; o++)
-            dst[g * p->H + o] = tf_bias(p, w, g, o);
+            dst[g * p->H + o] = tf_bias(p, cw, g, o);
+}
+
+/* One layer's peepholes ldgo [3][H]: oneDNN's peephole gates are i, f, o, and
+ * like TF's LSTMCell its i and f read c_{t-1}, its o the new c_t. */
+static void to_peephole(const ts_problem *p, const ts_cell_weights *cw, float *dst)
+{
+    const size_t H = (size_t)p->H;
+    memcpy(dst, cw->w_i_diag, H * 4);
+    memcpy(dst + H, cw->w_f_diag, H * 4);
+    memcpy(dst + 2 * H, cw->w_o_diag, H * 4);
 }
 
 /* ---- descriptors ---- */
@@ -133,94 +178,114 @@ static void md_tag(dnnl_memory_desc_t *md, int nd, const dnnl_dims_t dims, dnnl_
     dnnl_memory_desc_init_by_tag(md, nd, dims, dnnl_f32, tag);
 }
 
-/* Weight descriptors before the format is chosen: `any` or plain ldigo. */
-static void weight_mds(const ts_problem *p, bool any, dnnl_memory_desc_t *wl, dnnl_memory_desc_t *wi,
-                       dnnl_memory_desc_t *b)
+/* The plain descriptors of a stack's weights (peephole/projection only when used). */
+static void weight_plain_mds(const ts_problem *p, od_stack *s)
 {
-    const int64_t G = ts_cell_gates(p->cell);
-    dnnl_dims_t dwl = {1, 1, p->I, G, p->H}, dwi = {1, 1, p->H, G, p->H}, db = {1, 1, G, p->H};
-    md_tag(wl, 5, dwl, any ? dnnl_format_tag_any : dnnl_ldigo);
-    md_tag(wi, 5, dwi, any ? dnnl_format_tag_any : dnnl_ldigo);
-    md_tag(b, 4, db, dnnl_ldgo);
+    const int64_t G = ts_cell_gates(p->cell), L = s->L, Ho = ts_out_width(p);
+    dnnl_dims_t dwl = {L, 1, s->slc, G, p->H}, dwi = {L, 1, Ho, G, p->H}, db = {L, 1, G, p->H};
+    dnnl_dims_t dwp = {L, 1, 3, p->H}, dwr = {L, 1, p->H, p->P};
+    md_tag(&s->wt[OD_WL].md, 5, dwl, dnnl_ldigo);
+    md_tag(&s->wt[OD_WI].md, 5, dwi, dnnl_ldigo);
+    md_tag(&s->wt[OD_B].md, 4, db, dnnl_ldgo);
+    if (p->peep)
+        md_tag(&s->wt[OD_WP].md, 4, dwp, dnnl_ldgo);
+    if (p->P)
+        md_tag(&s->wt[OD_WR].md, 4, dwr, dnnl_ldio);
 }
 
-/* The RNN op descriptor over T steps; zero_iter: src_iter omitted (all zeros). */
-static int rnn_desc(const od_plan *op, int64_t T, bool zero_iter, dnnl_rnn_desc_t *rd, ts_err *e)
+/* The descriptor a primitive is created with: NULL when unused, `any` while
+ * `onednn` lets the stack's first primitive choose, else the fixed format. */
+static const dnnl_memory_desc_t *weight_req(const od_plan *op, const od_stack *s, int k, dnnl_memory_desc_t *tmp)
+{
+    const od_weight *wt = &s->wt[k];
+    if (wt->md.ndims == 0)
+        return NULL;
+    if (s->fixed || !op->any || !od_weight_any_ok[k])
+        return &wt->md;
+    md_tag(tmp, wt->md.ndims, wt->md.dims, dnnl_format_tag_any);
+    return tmp;
+}
+
+/* The RNN op descriptor of stack s over T steps; zero_iter: src_iter omitted (all zeros). */
+static int rnn_desc(const od_plan *op, const od_stack *s, int64_t T, bool zero_iter, dnnl_rnn_desc_t *rd,
+                    ts_err *e)
 {
     const ts_problem *p = &op->p;
-    dnnl_memory_desc_t sl, dl, st, *si = zero_iter ? NULL : &st;
-    dnnl_dims_t dsl = {T, p->B, p->I}, ddl = {T, p->B, p->H}, dst = {1, 1, p->B, p->H};
+    const int64_t Ho = ts_out_width(p);
+    dnnl_memory_desc_t sl, dl, sh, sc, w[OD_NW];
+    const dnnl_memory_desc_t *wr[OD_NW];
+    for (int k = 0; k < OD_NW; k++)
+        wr[k] = weight_req(op, s, k, &w[k]);
+    dnnl_dims_t dsl = {T, p->B, s->slc}, ddl = {T, p->B, Ho}, dsh = {s->L, 1, p->B, Ho}, dsc = {s->L, 1, p->B, p->H};
     md_tag(&sl, 3, dsl, dnnl_tnc);
     md_tag(&dl, 3, ddl, dnnl_tnc);
-    md_tag(&st, 4, dst, dnnl_ldnc);
+    md_tag(&sh, 4, dsh, dnnl_ldnc);
+    md_tag(&sc, 4, dsc, dnnl_ldnc);
+    const dnnl_memory_desc_t *sih = zero_iter ? NULL : &sh, *sic = zero_iter ? NULL : &sc;
     const dnnl_rnn_direction_t dir = dnnl_unidirectional_left2right;
     const dnnl_prop_kind_t fwd = dnnl_forward_inference;
-    dnnl_status_t s = dnnl_unimplemented;
+    dnnl_status_t st = dnnl_unimplemented;
     switch (p->cell) {
     case TS_CELL_RNN:
-        s = dnnl_vanilla_rnn_forward_desc_init(rd, fwd, dnnl_eltwise_tanh, dir, &sl, si, &op->wl_md,
-                                               &op->wi_md, &op->b_md, &dl, &st, 0, 0.0f, 0.0f);
+        st = dnnl_vanilla_rnn_forward_desc_init(rd, fwd, dnnl_eltwise_tanh, dir, &sl, sih, wr[OD_WL], wr[OD_WI],
+                                                wr[OD_B], &dl, &sh, 0, 0.0f, 0.0f);
         break;
     case TS_CELL_GRU:
-        s = dnnl_gru_forward_desc_init(rd, fwd, dir, &sl, si, &op->wl_md, &op->wi_md, &op->b_md, &dl, &st, 0);
+        st = dnnl_gru_forward_desc_init(rd, fwd, dir, &sl, sih, wr[OD_WL], wr[OD_WI], wr[OD_B], &dl, &sh, 0);
         break;
-    case TS_CELL_LSTM:
-        s = dnnl_lstm_forward_desc_init(rd, fwd, dir, &sl, si, si, &op->wl_md, &op->wi_md, &op->b_md, &dl,
-                                        &st, &st, 0);
+    case TS_CELL_LSTM: /* v3 with NULL peephole/projection is the plain LSTM */
+        st = dnnl_lstm_forward_desc_init_v3(rd, fwd, dir, &sl, sih, sic, wr[OD_WL], wr[OD_WI], wr[OD_WP],
+                                            wr[OD_WR], wr[OD_B], &dl, &sh, &sc, 0);
         break;
     }
-    return od_check(s, "RNN descriptor", e);
+    return od_check(st, "RNN descriptor", e);
 }
 
 /* ---- primitives ---- */
 
-static int prim_mem(od_plan *op, od_prim *pr, dnnl_query_t q, int idx, int arg, dnnl_memory_t *m,
-                    void *handle, ts_err *e)
+static int prim_mem(od_plan *op, od_prim *pr, int arg, dnnl_memory_t *m, ts_err *e)
 {
-    const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pr->pd, q, idx);
+    const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pr->pd, dnnl_query_exec_arg_md, arg);
     if (!md || md->ndims == 0)
         return 0; /* argument not used (zero src_iter, no c for RNN/GRU, empty scratchpad) */
-    OD_TRY(dnnl_memory_create(m, md, op->eng, handle), "memory creation");
+    OD_TRY(dnnl_memory_create(m, md, op->eng, arg == DNNL_ARG_SCRATCHPAD ? op->scratch : NULL), "memory creation");
     pr->args[pr->nargs++] = (dnnl_exec_arg_t){arg, *m};
     return 0;
 }
 
 /* Bind every argument of pr: weights and scratchpad for good, data pointers
- * left unset (run binds them) except the fixed ones given here. */
-static int prim_bind(od_plan *op, od_prim *pr, float *dst_iter, float *dst_iter_c, ts_err *e)
+ * left unset (run binds them before every execution). */
+static int prim_bind(od_plan *op, od_stack *s, od_prim *pr, ts_err *e)
 {
-    const struct { dnnl_query_t q; int idx, arg; dnnl_memory_t *m; void *h; } a[] = {
-        {dnnl_query_src_md, 0, DNNL_ARG_SRC_LAYER, &pr->src_layer, NULL},
-        {dnnl_query_src_md, 1, DNNL_ARG_SRC_ITER, &pr->src_iter, op->h0},
-        {dnnl_query_src_md, 2, DNNL_ARG_SRC_ITER_C, &pr->src_iter_c, op->c0},
-        {dnnl_query_dst_md, 0, DNNL_ARG_DST_LAYER, &pr->dst_layer, pr == &op->enc ? op->enc_out : NULL},
-        {dnnl_query_dst_md, 1, DNNL_ARG_DST_ITER, &pr->dst_iter, dst_iter},
-        {dnnl_query_dst_md, 2, DNNL_ARG_DST_ITER_C, &pr->dst_iter_c, dst_iter_c},
-        {dnnl_query_scratchpad_md, 0, DNNL_ARG_SCRATCHPAD, &pr->scratch, op->scratch},
+    const struct { int arg; dnnl_memory_t *m; } a[] = {
+        {DNNL_ARG_SRC_LAYER, &pr->src_layer}, {DNNL_ARG_SRC_ITER, &pr->src_iter},
+        {DNNL_ARG_SRC_ITER_C, &pr->src_iter_c}, {DNNL_ARG_DST_LAYER, &pr->dst_layer},
+        {DNNL_ARG_DST_ITER, &pr->dst_iter}, {DNNL_ARG_DST_ITER_C, &pr->dst_iter_c},
+        {DNNL_ARG_SCRATCHPAD, &pr->scratch},
     };
     for (size_t k = 0; k < sizeof a / sizeof a[0]; k++)
-        if (prim_mem(op, pr, a[k].q, a[k].idx, a[k].arg, a[k].m, a[k].h, e))
+        if (prim_mem(op, pr, a[k].arg, a[k].m, e))
             return -1;
-    pr->args[pr->nargs++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS_LAYER, op->wl};
-    pr->args[pr->nargs++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS_ITER, op->wi};
-    pr->args[pr->nargs++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, op->b};
+    for (int k = 0; k < OD_NW; k++)
+        if (s->wt[k].mem)
+            pr->args[pr->nargs++] = (dnnl_exec_arg_t){od_weight_arg[k], s->wt[k].mem};
     return 0;
 }
 
 /* Primitive descriptor over T steps with a user scratchpad (allocated in prepare). */
-static int prim_pd(od_plan *op, od_prim *pr, int64_t T, bool zero_iter, ts_err *e)
+static int prim_pd(od_plan *op, od_stack *s, od_prim *pr, int64_t T, bool zero_iter, ts_err *e)
 {
     dnnl_rnn_desc_t rd;
-    if (rnn_desc(op, T, zero_iter, &rd, e))
+    if (rnn_desc(op, s, T, zero_iter, &rd, e))
         return -1;
     dnnl_primitive_attr_t attr;
     OD_TRY(dnnl_primitive_attr_create(&attr), "attribute creation");
-    dnnl_status_t s = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
-    if (s == dnnl_success)
-        s = dnnl_primitive_desc_create(&pr->pd, &rd, attr, op->eng, NULL);
+    dnnl_status_t st = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+    if (st == dnnl_success)
+        st = dnnl_primitive_desc_create(&pr->pd, &rd, attr, op->eng, NULL);
     dnnl_primitive_attr_destroy(attr);
     pr->T = T;
-    return od_check(s, "RNN primitive descriptor", e);
+    return od_check(st, "RNN primitive descriptor", e);
 }
 
 static size_t scratch_bytes(const od_prim *pr)
@@ -243,26 +308,44 @@ static void prim_free(od_prim *pr)
     memset(pr, 0, sizeof *pr);
 }
 
+static od_prim *phase_prim(od_stack *s, od_phase ph)
+{
+    return ph == OD_ENC ? &s->enc : ph == OD_DEC ? &s->dec : &s->step;
+}
+
 /* ---- weights ---- */
 
-/* Plain ldigo/ldgo copies of the TF weights, wrapped as oneDNN memories. */
-static int weights_plain(od_plan *op, dnnl_memory_t *wl, dnnl_memory_t *wi, const ts_weights *w, ts_err *e)
+/* Fill the plain buffers of a stack from TF's per-layer weights. */
+static void weights_fill(const ts_problem *p, const ts_weights *w, od_stack *s)
 {
-    const ts_problem *p = &op->p;
-    const size_t G = (size_t)ts_cell_gates(p->cell), H = (size_t)p->H;
-    op->wl_buf = ts_alloc((size_t)p->I * G * H * 4);
-    op->wi_buf = ts_alloc(H * G * H * 4);
-    op->b_buf = ts_alloc(G * H * 4);
-    if (!op->wl_buf || !op->wi_buf || !op->b_buf)
-        return ts_fail(e, "onednn: out of memory for weights");
-    to_ldigo(p, w, 0, p->I, op->wl_buf);
-    to_ldigo(p, w, p->I, p->H, op->wi_buf);
-    to_ldgo(p, w, op->b_buf);
-    dnnl_memory_desc_t wl_md, wi_md;
-    weight_mds(p, false, &wl_md, &wi_md, &op->b_md);
-    OD_TRY(dnnl_memory_create(wl, &wl_md, op->eng, op->wl_buf), "weights memory");
-    OD_TRY(dnnl_memory_create(wi, &wi_md, op->eng, op->wi_buf), "weights memory");
-    OD_TRY(dnnl_memory_create(&op->b, &op->b_md, op->eng, op->b_buf), "bias memory");
+    const int64_t G = ts_cell_gates(p->cell), H = p->H, Ho = ts_out_width(p);
+    for (int l = 0; l < s->L; l++) {
+        const ts_cell_weights *cw = &w->cell[s->first + l];
+        to_ldigo(p, cw, 0, s->slc, s->wt[OD_WL].buf + l * s->slc * G * H);
+        to_ldigo(p, cw, s->slc, Ho, s->wt[OD_WI].buf + l * Ho * G * H);
+        to_ldgo(p, cw, s->wt[OD_B].buf + l * G * H);
+        if (p->peep)
+            to_peephole(p, cw, s->wt[OD_WP].buf + l * 3 * H);
+        if (p->P) /* TF's projection/kernel [H x P] is ldio [H][P] as it is */
+            memcpy(s->wt[OD_WR].buf + l * H * p->P, cw->proj_kernel, (size_t)(H * p->P) * 4);
+    }
+}
+
+/* Plain copies of the stack's TF weights, wrapped as oneDNN memories. */
+static int weights_plain(od_plan *op, od_stack *s, const ts_weights *w, ts_err *e)
+{
+    weight_plain_mds(&op->p, s);
+    for (int k = 0; k < OD_NW; k++) {
+        od_weight *wt = &s->wt[k];
+        if (wt->md.ndims == 0)
+            continue;
+        if (!(wt->buf = ts_alloc(dnnl_memory_desc_get_size(&wt->md))))
+            return ts_fail(e, "onednn: out of memory for weights");
+    }
+    weights_fill(&op->p, w, s);
+    for (int k = 0; k < OD_NW; k++)
+        if (s->wt[k].buf)
+            OD_TRY(dnnl_memory_create(&s->wt[k].mem, &s->wt[k].md, op->eng, s->wt[k].buf), "weights memory");
     return 0;
 }
 
@@ -287,39 +370,57 @@ static int reorder_into(od_plan *op, dnnl_memory_t src, const dnnl_memory_desc_t
     return od_check(s, "weights reorder", e);
 }
 
-/* The one weight memory set: the encoder's primitive (created here) picks the
- * format (`any`) and every later primitive is created with exactly that format. */
-static int weights_and_encoder(od_plan *op, const ts_weights *w, ts_err *e)
+/* Reorder weight k of a stack into the format its encoder chose; the plain copy goes. */
+static int weight_adopt(od_plan *op, od_stack *s, int k, ts_err *e)
 {
-    dnnl_memory_t wl = NULL, wi = NULL;
-    int rc = weights_plain(op, &wl, &wi, w, e);
-    if (!rc) {
-        weight_mds(&op->p, op->any, &op->wl_md, &op->wi_md, &op->b_md);
-        rc = prim_pd(op, &op->enc, op->p.E, true, e);
+    od_weight *wt = &s->wt[k];
+    const dnnl_memory_desc_t *chosen = dnnl_primitive_desc_query_md(s->enc.pd, dnnl_query_exec_arg_md,
+                                                                    od_weight_arg[k]);
+    if (!chosen || chosen->ndims == 0)
+        return ts_fail(e, "onednn: the encoder primitive reports no format for weights %d", k);
+    dnnl_memory_t packed = NULL;
+    if (reorder_into(op, wt->mem, chosen, &packed, e)) {
+        if (packed)
+            dnnl_memory_destroy(packed);
+        return -1;
     }
-    if (!rc && op->any) {
-        op->wl_md = *dnnl_primitive_desc_query_md(op->enc.pd, dnnl_query_weights_md, 0);
-        op->wi_md = *dnnl_primitive_desc_query_md(op->enc.pd, dnnl_query_weights_md, 1);
-        rc = reorder_into(op, wl, &op->wl_md, &op->wl, e) || reorder_into(op, wi, &op->wi_md, &op->wi, e);
+    dnnl_memory_destroy(wt->mem);
+    ts_free(wt->buf);
+    wt->buf = NULL;
+    wt->mem = packed;
+    wt->md = *chosen;
+    return 0;
+}
+
+/* The stack's one weight memory set: its encoder's primitive (created here)
+ * picks the format (`any`) and every later primitive of the stack is created
+ * with exactly that format. */
+static int weights_and_encoder(od_plan *op, od_stack *s, const ts_weights *w, ts_err *e)
+{
+    if (weights_plain(op, s, w, e) || prim_pd(op, s, &s->enc, op->p.E, true, e))
+        return -1;
+    for (int k = 0; op->any && k < OD_NW; k++)
+        if (s->wt[k].mem && od_weight_any_ok[k] && weight_adopt(op, s, k, e))
+            return -1;
+    s->fixed = true;
+    return 0;
+}
+
+static void weights_free(od_stack *s)
+{
+    for (int k = 0; k < OD_NW; k++) {
+        if (s->wt[k].mem)
+            dnnl_memory_destroy(s->wt[k].mem);
+        ts_free(s->wt[k].buf);
     }
-    if (op->any || rc) { /* plain copies no longer needed (or failed) */
-        if (wl)
-            dnnl_memory_destroy(wl);
-        if (wi)
-            dnnl_memory_destroy(wi);
-        ts_free(op->wl_buf), ts_free(op->wi_buf);
-        op->wl_buf = op->wi_buf = NULL;
-    } else {
-        op->wl = wl, op->wi = wi;
-    }
-    return rc ? -1 : 0;
+    memset(s->wt, 0, sizeof s->wt);
 }
 
 /* ---- detail: impl names and weight format ---- */
 
 /* A blocked md as a oneDNN-style tag: outer dims by decreasing stride, blocked
- * ones upper-case, then the inner blocks ("ldgOi32o"). */
-static void format_name(const dnnl_memory_desc_t *md, char *buf, size_t n)
+ * ones upper-case, then the inner blocks ("ldgOi32o"); dims named by `letters`. */
+static void format_name(const dnnl_memory_desc_t *md, const char *letters, char *buf, size_t n)
 {
     if (md->format_kind == dnnl_format_kind_rnn_packed) {
         snprintf(buf, n, "rnn_packed");
@@ -338,13 +439,13 @@ static void format_name(const dnnl_memory_desc_t *md, char *buf, size_t n)
     }
     size_t used = 0;
     for (int k = 0; k < nd && used + 1 < n; k++) {
-        char c = "ldigo"[order[k]];
+        char c = letters[order[k]];
         buf[used++] = blocked[order[k]] ? (char)(c - 'a' + 'A') : c;
     }
     buf[used] = '\0';
     for (int k = 0; k < bd->inner_nblks && used < n; k++)
         used += (size_t)snprintf(buf + used, n - used, "%lld%c", (long long)bd->inner_blks[k],
-                                 "ldigo"[bd->inner_idxs[k]]);
+                                 letters[bd->inner_idxs[k]]);
 }
 
 static const char *impl_name(const od_prim *pr)
@@ -355,18 +456,38 @@ static const char *impl_name(const od_prim *pr)
     return s;
 }
 
+/* True when every primitive of every stack has implementation `name`. */
+static bool all_impls_are(od_plan *op, const char *name)
+{
+    for (int k = 0; k < op->nstacks; k++)
+        for (od_phase ph = OD_ENC; ph <= OD_STEP; ph++) {
+            const char *n = impl_name(phase_prim(&op->st[k], ph));
+            if (n && strcmp(n, name))
+                return false;
+        }
+    return true;
+}
+
+/* "brgemm; weights ldgOi32o/ldgOi32o[, proj ...][; layers 1+3]" */
 static void make_detail(od_plan *op)
 {
-    char wl[48], wi[48];
-    format_name(&op->wl_md, wl, sizeof wl);
-    format_name(&op->wi_md, wi, sizeof wi);
-    const char *ie = impl_name(&op->enc), *id = impl_name(&op->dec), *is = impl_name(&op->step);
-    bool same = (!id || !strcmp(id, ie)) && (!is || !strcmp(is, ie));
-    int k = same ? snprintf(op->detail, sizeof op->detail, "%s", ie)
-                 : snprintf(op->detail, sizeof op->detail, "enc %s%s%s%s%s", ie, id ? ", dec " : "", id ? id : "",
-                            is ? ", step " : "", is ? is : "");
-    if (k > 0 && (size_t)k < sizeof op->detail)
-        snprintf(op->detail + k, sizeof op->detail - (size_t)k, "; weights %s/%s", wl, wi);
+    od_stack *s = &op->st[0];
+    char wl[48], wi[48], wr[48] = "";
+    format_name(&s->wt[OD_WL].md, "ldigo", wl, sizeof wl);
+    format_name(&s->wt[OD_WI].md, "ldigo", wi, sizeof wi);
+    if (s->wt[OD_WR].md.ndims)
+        format_name(&s->wt[OD_WR].md, "ldio", wr, sizeof wr);
+    const char *ie = impl_name(&s->enc), *id = impl_name(&s->dec), *is = impl_name(&s->step);
+    size_t n = sizeof op->detail, k;
+    if (all_impls_are(op, ie))
+        k = (size_t)snprintf(op->detail, n, "%s", ie);
+    else
+        k = (size_t)snprintf(op->detail, n, "enc %s%s%s%s%s", ie, id ? ", dec " : "", id ? id : "",
+                             is ? ", step " : "", is ? is : "");
+    if (k < n)
+        k += (size_t)snprintf(op->detail + k, n - k, "; weights %s/%s%s%s", wl, wi, *wr ? ", proj " : "", wr);
+    if (k < n && op->nstacks == 2)
+        snprintf(op->detail + k, n - k, "; layers 1+%d", op->st[1].L);
 }
 
 /* ---- execution ---- */
@@ -385,80 +506,95 @@ static int exec(od_plan *op, od_prim *pr)
     return s == dnnl_success ? 0 : -1;
 }
 
-/* One decoder step: x and (h, c) in, out_h (dst_layer) and (nh, nc) out. */
-static int exec_step(od_plan *op, const float *x, const float *h, const float *c, float *out_h, float *nh,
-                     float *nc)
+/* One phase through every layer: stack 1 reads stack 0's output (op->mid).
+ * x [T x B x I] in, y [T x B x Hout] out; h, c [L x B x ·] the state before
+ * (NULL: zero, the encoder), nh, nc the state after; each stack uses its slice. */
+static int exec_layers(od_plan *op, od_phase ph, const float *x, const float *h, const float *c, float *y,
+                       float *nh, float *nc)
 {
-    od_prim *pr = &op->step;
-    set_ptr(pr->src_layer, x);
-    set_ptr(pr->src_iter, h);
-    set_ptr(pr->src_iter_c, c);
-    set_ptr(pr->dst_layer, out_h);
-    set_ptr(pr->dst_iter, nh);
-    set_ptr(pr->dst_iter_c, nc);
-    return exec(op, pr);
-}
-
-/* Decoder one step at a time: greedy (the loop function between steps), or
- * teacher forcing when the per-step LSTM c is wanted (written in place). */
-static int decode_steps(od_plan *op, const ts_inputs *in, ts_outputs *out)
-{
-    const ts_problem *p = &op->p;
-    const size_t BH = (size_t)(p->B * p->H), BI = (size_t)(p->B * p->I);
-    const float *h = op->h0, *c = op->c0;
-    for (int64_t i = 0; i < p->D; i++) {
-        const float *x = in->dec + i * BI;
-        if (p->feed == TS_FEED_GREEDY && i > 0) {
-            int32_t *sym = out->symbols ? out->symbols + i * p->B : NULL;
-            int rc = ts_loop_call(p, op->w, in, i, out->out + (i - 1) * BH, op->x, sym);
-            if (rc)
-                return rc;
-            x = op->x;
-        } else if (p->feed == TS_FEED_GREEDY && out->symbols) {
-            for (int64_t b = 0; b < p->B; b++)
-                out->symbols[b] = -1; /* step 0 takes the GO input */
-        }
-        float *nh = op->hp[i & 1];
-        float *nc = out->states_c && p->cell == TS_CELL_LSTM ? out->states_c + i * BH : op->cp[i & 1];
-        if (exec_step(op, x, h, c, out->out + i * BH, nh, nc))
+    const int64_t BO = op->p.B * ts_out_width(&op->p), BH = op->p.B * op->p.H;
+    for (int k = 0; k < op->nstacks; k++) {
+        od_stack *s = &op->st[k];
+        od_prim *pr = phase_prim(s, ph);
+        set_ptr(pr->src_layer, k == 0 ? x : op->mid);
+        set_ptr(pr->dst_layer, k == op->nstacks - 1 ? y : op->mid);
+        set_ptr(pr->src_iter, h ? h + s->first * BO : NULL);
+        set_ptr(pr->src_iter_c, c ? c + s->first * BH : NULL);
+        set_ptr(pr->dst_iter, nh + s->first * BO);
+        set_ptr(pr->dst_iter_c, nc + s->first * BH);
+        if (exec(op, pr))
             return -1;
-        h = nh, c = nc;
     }
-    memcpy(out->h, h, BH * 4);
-    if (out->c && p->cell == TS_CELL_LSTM)
-        memcpy(out->c, c, BH * 4);
     return 0;
 }
 
-/* Teacher forcing, one execution over D steps, final state straight into out. */
-static int decode_teacher(od_plan *op, const ts_inputs *in, ts_outputs *out)
+/* Greedy: the input of decoder step i (the GO input at step 0, else the loop
+ * function on the previous output); NULL when the loop function fails (*rc). */
+static const float *greedy_input(od_plan *op, const ts_inputs *in, ts_outputs *out, int64_t i, int *rc)
 {
-    od_prim *pr = &op->dec;
-    set_ptr(pr->src_layer, in->dec);
-    set_ptr(pr->dst_layer, out->out);
-    set_ptr(pr->dst_iter, out->h);
-    set_ptr(pr->dst_iter_c, out->c ? out->c : op->cp[0]);
-    return exec(op, pr);
+    const ts_problem *p = &op->p;
+    if (i == 0) {
+        for (int64_t b = 0; out->symbols && b < p->B; b++)
+            out->symbols[b] = -1; /* step 0 takes the GO input */
+        return in->dec;
+    }
+    const size_t BO = (size_t)(p->B * ts_out_width(p));
+    int32_t *sym = out->symbols ? out->symbols + i * p->B : NULL;
+    *rc = ts_loop_call(p, op->w, in, i, out->out + (i - 1) * BO, op->x, sym);
+    return *rc ? NULL : op->x;
+}
+
+/* Decoder one step at a time: greedy (the loop function between steps), or
+ * teacher forcing when per-step states are wanted (each step's state is
+ * written straight into states_h/states_c). */
+static int decode_steps(od_plan *op, const ts_inputs *in, ts_outputs *out)
+{
+    const ts_problem *p = &op->p;
+    const size_t L = (size_t)p->layers, BO = (size_t)(p->B * ts_out_width(p)), BH = (size_t)(p->B * p->H);
+    const size_t BI = (size_t)(p->B * p->I);
+    const bool lstm = p->cell == TS_CELL_LSTM;
+    const float *h = op->h0, *c = op->c0;
+    for (int64_t i = 0; i < p->D; i++) {
+        const float *x = in->dec + i * BI;
+        int rc = 0;
+        if (p->feed == TS_FEED_GREEDY && !(x = greedy_input(op, in, out, i, &rc)))
+            return rc;
+        float *nh = out->states_h ? out->states_h + i * L * BO : op->hp[i & 1];
+        float *nc = out->states_c && lstm ? out->states_c + i * L * BH : op->cp[i & 1];
+        if (exec_layers(op, OD_STEP, x, h, c, out->out + i * BO, nh, nc))
+            return -1;
+        h = nh, c = nc;
+    }
+    memcpy(out->h, h, L * BO * 4);
+    if (out->c && lstm)
+        memcpy(out->c, c, L * BH * 4);
+    return 0;
 }
 
 static int forward(od_plan *op, const ts_inputs *in, ts_outputs *out)
 {
     const ts_problem *p = &op->p;
-    const size_t BH = (size_t)(p->B * p->H);
-    set_ptr(op->enc.src_layer, in->enc);
-    if (exec(op, &op->enc))
+    const size_t L = (size_t)p->layers, BO = (size_t)(p->B * ts_out_width(p)), BH = (size_t)(p->B * p->H);
+    const bool lstm = p->cell == TS_CELL_LSTM;
+    if (exec_layers(op, OD_ENC, in->enc, NULL, NULL, op->enc_out, op->h0, op->c0))
         return -1;
     if (p->D == 0) { /* TF returns the encoder's final state */
-        memcpy(out->h, op->h0, BH * 4);
-        if (out->c && p->cell == TS_CELL_LSTM)
-            memcpy(out->c, op->c0, BH * 4);
+        memcpy(out->h, op->h0, L * BO * 4);
+        if (out->c && lstm)
+            memcpy(out->c, op->c0, L * BH * 4);
         return 0;
     }
-    bool per_step = p->feed == TS_FEED_GREEDY || (p->cell == TS_CELL_LSTM && out->states_c);
-    int rc = per_step ? decode_steps(op, in, out) : decode_teacher(op, in, out);
-    if (!rc && out->states_h) /* a one-layer RNN's output is its h */
-        memcpy(out->states_h, out->out, (size_t)p->D * BH * 4);
-    return rc;
+    /* oneDNN returns only the final state of a D-step execution: per-step c,
+     * and per-step h of layers below the top (a one-layer h is its output) */
+    bool per_step = p->feed == TS_FEED_GREEDY || (lstm && out->states_c) || (L > 1 && out->states_h);
+    if (per_step)
+        return decode_steps(op, in, out);
+    float *nc = out->c && lstm ? out->c : op->cp[0];
+    if (exec_layers(op, OD_DEC, in->dec, op->h0, op->c0, out->out, out->h, nc))
+        return -1;
+    if (out->states_h) /* one layer, no residual: its output is its h */
+        memcpy(out->states_h, out->out, (size_t)p->D * BO * 4);
+    return 0;
 }
 
 static int od_run(ts_plan *plan, const ts_inputs *in, ts_outputs *out)
@@ -478,17 +614,16 @@ static void od_release(ts_plan *plan)
     od_plan *op = plan;
     if (!op)
         return;
-    prim_free(&op->enc), prim_free(&op->dec), prim_free(&op->step);
-    dnnl_memory_t m[] = {op->wl, op->wi, op->b};
-    for (size_t k = 0; k < 3; k++)
-        if (m[k])
-            dnnl_memory_destroy(m[k]);
+    for (int k = 0; k < 2; k++) {
+        prim_free(&op->st[k].enc), prim_free(&op->st[k].dec), prim_free(&op->st[k].step);
+        weights_free(&op->st[k]);
+    }
     if (op->stream)
         dnnl_stream_destroy(op->stream);
     if (op->eng)
         dnnl_engine_destroy(op->eng);
-    float *bufs[] = {op->wl_buf, op->wi_buf, op->b_buf, op->enc_out, op->h0, op->c0, op->hp[0],
-                     op->hp[1], op->cp[0], op->cp[1], op->x, op->scratch};
+    float *bufs[] = {op->enc_out, op->mid, op->h0, op->c0, op->hp[0], op->hp[1], op->cp[0], op->cp[1],
+                     op->x, op->scratch};
     for (size_t k = 0; k < sizeof bufs / sizeof bufs[0]; k++)
         ts_free(bufs[k]);
     free(op);
@@ -497,41 +632,66 @@ static void od_release(ts_plan *plan)
 static int alloc_state(od_plan *op, ts_err *e)
 {
     const ts_problem *p = &op->p;
-    const size_t BH = (size_t)(p->B * p->H) * 4;
-    op->enc_out = ts_alloc((size_t)p->E * BH);
-    op->h0 = ts_alloc(BH), op->c0 = ts_alloc(BH);
-    op->hp[0] = ts_alloc(BH), op->hp[1] = ts_alloc(BH);
-    op->cp[0] = ts_alloc(BH), op->cp[1] = ts_alloc(BH);
+    const size_t L = (size_t)p->layers, BO = (size_t)(p->B * ts_out_width(p)) * 4, BH = (size_t)(p->B * p->H) * 4;
+    const size_t T = (size_t)(p->E > p->D ? p->E : p->D);
+    op->enc_out = ts_alloc((size_t)p->E * BO);
+    op->mid = op->nstacks == 2 ? ts_alloc(T * BO) : NULL;
+    op->h0 = ts_alloc(L * BO), op->c0 = ts_alloc(L * BH);
+    op->hp[0] = ts_alloc(L * BO), op->hp[1] = ts_alloc(L * BO);
+    op->cp[0] = ts_alloc(L * BH), op->cp[1] = ts_alloc(L * BH);
     op->x = ts_alloc((size_t)(p->B * p->I) * 4);
-    if (!op->enc_out || !op->h0 || !op->c0 || !op->hp[0] || !op->hp[1] || !op->cp[0] || !op->cp[1] || !op->x)
+    if (!op->enc_out || (op->nstacks == 2 && !op->mid) || !op->h0 || !op->c0 || !op->hp[0] || !op->hp[1] ||
+        !op->cp[0] || !op->cp[1] || !op->x)
         return ts_fail(e, "onednn: out of memory for state buffers");
     return 0;
 }
 
-/* Every primitive: encoder (already has its pd), decoder over D, single step. */
-static int build_prims(od_plan *op, ts_err *e)
+/* Split the layers into stacks of equal input width (see od_stack). */
+static void plan_stacks(od_plan *op)
+{
+    const ts_problem *p = &op->p;
+    const int64_t Ho = ts_out_width(p);
+    op->nstacks = p->layers > 1 && p->I != Ho ? 2 : 1;
+    op->st[0] = (od_stack){.first = 0, .L = op->nstacks == 2 ? 1 : p->layers, .slc = p->I};
+    if (op->nstacks == 2)
+        op->st[1] = (od_stack){.first = 1, .L = p->layers - 1, .slc = Ho};
+}
+
+/* The decoder primitives of stack s (its encoder already has its pd). */
+static int stack_decoder_pds(od_plan *op, od_stack *s, ts_err *e)
 {
     const ts_problem *p = &op->p;
     bool teacher = p->D > 0 && p->feed == TS_FEED_TEACHER;
-    bool steps = p->D > 0 && (p->feed == TS_FEED_GREEDY || p->cell == TS_CELL_LSTM);
-    if (teacher && prim_pd(op, &op->dec, p->D, false, e))
+    /* per-step teacher forcing when states are asked for that one execution cannot return */
+    bool steps = p->D > 0 && (p->feed == TS_FEED_GREEDY || p->cell == TS_CELL_LSTM || p->layers > 1);
+    if (teacher && prim_pd(op, s, &s->dec, p->D, false, e))
         return -1;
-    if (steps && prim_pd(op, &op->step, 1, false, e))
-        return -1;
-    size_t need = scratch_bytes(&op->enc), s;
-    need = (s = scratch_bytes(&op->dec)) > need ? s : need;
-    need = (s = scratch_bytes(&op->step)) > need ? s : need;
+    return steps ? prim_pd(op, s, &s->step, 1, false, e) : 0;
+}
+
+/* Every primitive of every stack, one shared scratchpad, arguments bound. */
+static int build_prims(od_plan *op, ts_err *e)
+{
+    size_t need = 0;
+    for (int k = 0; k < op->nstacks; k++) {
+        if (stack_decoder_pds(op, &op->st[k], e))
+            return -1;
+        for (od_phase ph = OD_ENC; ph <= OD_STEP; ph++) {
+            size_t b = scratch_bytes(phase_prim(&op->st[k], ph));
+            need = b > need ? b : need;
+        }
+    }
     if (need && !(op->scratch = ts_alloc(need)))
         return ts_fail(e, "onednn: out of memory for the scratchpad (%zu bytes)", need);
-    od_prim *all[] = {&op->enc, &op->dec, &op->step};
-    for (int k = 0; k < 3; k++) {
-        if (!all[k]->pd)
-            continue;
-        OD_TRY(dnnl_primitive_create(&all[k]->prim, all[k]->pd), "RNN primitive creation");
-        float *dh = all[k] == &op->enc ? op->h0 : op->hp[0], *dc = all[k] == &op->enc ? op->c0 : op->cp[0];
-        if (prim_bind(op, all[k], dh, dc, e))
-            return -1;
-    }
+    for (int k = 0; k < op->nstacks; k++)
+        for (od_phase ph = OD_ENC; ph <= OD_STEP; ph++) {
+            od_prim *pr = phase_prim(&op->st[k], ph);
+            if (!pr->pd)
+                continue;
+            OD_TRY(dnnl_primitive_create(&pr->prim, pr->pd), "RNN primitive creation");
+            if (prim_bind(op, &op->st[k], pr, e))
+                return -1;
+        }
     return 0;
 }
 
@@ -540,20 +700,17 @@ static int build_prims(od_plan *op, ts_err *e)
 static int warm_up(od_plan *op, ts_err *e)
 {
     const ts_problem *p = &op->p;
-    int64_t T = p->E > p->D ? p->E : p->D;
-    float *xs = ts_alloc((size_t)(T * p->B * p->I) * 4), *ys = ts_alloc((size_t)(T * p->B * p->H) * 4);
+    const int64_t T = p->E > p->D ? p->E : p->D, Ho = ts_out_width(p);
+    float *xs = ts_alloc((size_t)(T * p->B * p->I) * 4), *ys = ts_alloc((size_t)(T * p->B * Ho) * 4);
     if (!xs || !ys) {
         ts_free(xs), ts_free(ys);
         return ts_fail(e, "onednn: out of memory for the warm-up");
     }
-    set_ptr(op->enc.src_layer, xs);
-    int rc = exec(op, &op->enc);
-    if (!rc && op->dec.prim) {
-        set_ptr(op->dec.src_layer, xs), set_ptr(op->dec.dst_layer, ys);
-        rc = exec(op, &op->dec);
-    }
-    if (!rc && op->step.prim)
-        rc = exec_step(op, xs, op->h0, op->c0, ys, op->hp[0], op->cp[0]);
+    int rc = exec_layers(op, OD_ENC, xs, NULL, NULL, ys, op->h0, op->c0);
+    if (!rc && op->st[0].dec.prim)
+        rc = exec_layers(op, OD_DEC, xs, op->h0, op->c0, ys, op->hp[0], op->cp[0]);
+    if (!rc && op->st[0].step.prim)
+        rc = exec_layers(op, OD_STEP, xs, op->h0, op->c0, ys, op->hp[0], op->cp[0]);
     ts_free(xs), ts_free(ys);
     return rc ? ts_fail(e, "onednn: warm-up execution failed") : 0;
 }
@@ -562,7 +719,13 @@ static int build(od_plan *op, const ts_weights *w, ts_err *e)
 {
     OD_TRY(dnnl_engine_create(&op->eng, dnnl_cpu, 0), "CPU engine creation");
     OD_TRY(dnnl_stream_create(&op->stream, op->eng, dnnl_stream_default_flags), "stream creation");
-    if (alloc_state(op, e) || weights_and_encoder(op, w, e) || build_prims(op, e) || warm_up(op, e))
+    plan_stacks(op);
+    if (alloc_state(op, e))
+        return -1;
+    for (int k = 0; k < op->nstacks; k++)
+        if (weights_and_encoder(op, &op->st[k], w, e))
+            return -1;
+    if (build_prims(op, e) || warm_up(op, e))
         return -1;
     make_detail(op);
     return 0;
@@ -595,16 +758,54 @@ static int od_prepare(const void *impl, const ts_problem *p, const ts_weights *w
     return 0;
 }
 
-/* oneDNN 2.6's RNN code indexes its data and gate buffers with 32-bit int. */
+/* ---- supports ---- */
+
+/* Model features with no oneDNN 2.6 counterpart: the reason, or NULL. */
+static const char *od_missing_feature(const ts_problem *p)
+{
+    if (p->has_cell_clip)
+        return "unsupported: cell_clip (clip): oneDNN " OD_VERSION "'s LSTM has no cell-state clipping";
+    if (p->has_proj_clip)
+        return "unsupported: proj_clip (pclip): oneDNN " OD_VERSION "'s projection LSTM has no output clipping";
+    if (p->res_from)
+        return "unsupported: residual layers (res): oneDNN " OD_VERSION
+               "'s RNN primitive has no residual connection between its layers";
+    return NULL;
+}
+
+/* a * b * c ... <= INT_MAX, without overflowing int64 on the way */
+static bool fits_int(int n, const int64_t *f)
+{
+    int64_t acc = 1;
+    for (int k = 0; k < n; k++)
+        if (__builtin_mul_overflow(acc, f[k], &acc) || acc > INT_MAX)
+            return false;
+    return true;
+}
+
+/* oneDNN 2.6's RNN code indexes its buffers with 32-bit int: the states
+ * workspace (L+1)(T+1)·B·width, and a stack's weights L·(SLC+Hout)·G·H and L·H·P. */
+static bool od_index_ok(const ts_problem *p)
+{
+    const int64_t G = ts_cell_gates(p->cell), Ho = ts_out_width(p), L = p->layers;
+    const int64_t T = p->E > p->D ? p->E : p->D;
+    int64_t wide = p->I > G * p->H ? p->I : G * p->H;
+    wide = wide > Ho ? wide : Ho;
+    const int64_t slc = p->I > Ho ? p->I : Ho;
+    const int64_t ws[] = {L + 1, T + 1, p->B, wide}, wts[] = {L, slc + Ho, G, p->H}, wr[] = {L, p->H, p->P};
+    return fits_int(4, ws) && fits_int(4, wts) && fits_int(3, wr);
+}
+
 static bool od_supports(const ts_problem *p, char *why, size_t n)
 {
-    if (!ts_problem_is_basic(p, "onednn", why, n))
+    const char *missing = od_missing_feature(p);
+    if (missing) {
+        snprintf(why, n, "%s", missing);
         return false;
-    const int64_t G = ts_cell_gates(p->cell), T = p->E > p->D ? p->E : p->D;
-    const int64_t wide = p->I > G * p->H ? p->I : G * p->H;
-    if (T * p->B > INT_MAX / wide || (p->I + p->H) > INT_MAX / (G * p->H)) {
-        snprintf(why, n, "oneDNN 2.6 RNN indexes with 32-bit int: steps*B*max(I, G*H) and "
-                         "(I+H)*G*H must stay below 2^31");
+    }
+    if (!od_index_ok(p)) {
+        snprintf(why, n, "oneDNN 2.6 RNN indexes with 32-bit int: (L+1)*(steps+1)*B*max(I, G*H, Hout), "
+                         "L*(max(I,Hout)+Hout)*G*H and L*H*P must stay below 2^31");
         return false;
     }
     return true;
