@@ -1,5 +1,6 @@
-/* The reference against cells worked out by hand (1 input, 1 unit; and a
- * 2-unit LSTM), written from TF-SEMANTICS.md independently of reference.c. */
+/* The reference against cells worked out by hand (1 input, 1 unit; a 2-unit LSTM;
+ * a two-layer LSTMCell stack), written from TF's op order (docs/correctness.md)
+ * independently of reference.c. */
 #include "harness/check/reference.h"
 #include "tests/check.h"
 
