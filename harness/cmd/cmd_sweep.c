@@ -140,7 +140,7 @@ static void axes_defaults(axes *a)
 /* The model fields (":l4:res3:peep:proj512") of one cell: layers x res x proj x peep.
  * Combinations that do not apply are left out: res > L, and proj/peep for rnn/gru
  * (those axes are LSTMCell's); 0 and off print nothing, like the canonical form. */
-static size_t model_suffixes(const axes *a, int cell, char (*out)[64], size_t max)
+static size_t model_suffixes(const axes *a, int cell, char (*out)[96], size_t max)
 {
     size_t n = 0;
     for (size_t l = 0; l < a->nL; l++)
@@ -158,7 +158,7 @@ static size_t model_suffixes(const axes *a, int cell, char (*out)[64], size_t ma
                         snprintf(rs, sizeof rs, ":res%lld", (long long)a->R[r]);
                     if (a->P[q])
                         snprintf(ps, sizeof ps, ":proj%lld", (long long)a->P[q]);
-                    snprintf(out[n++], 64, "%s%s%s%s", ls, rs, pe ? ":peep" : "", ps);
+                    snprintf(out[n++], sizeof out[0], "%s%s%s%s", ls, rs, pe ? ":peep" : "", ps);
                 }
     return n;
 }
@@ -189,7 +189,7 @@ static int push_desc(ts_problem_list *l, const char *desc, ts_err *e)
 }
 
 /* One cell's H x I x B x E x D x feed (x V) x model fields: descriptors through the one parser */
-static int expand_cell(const axes *a, size_t c, char (*suffix)[64], size_t ns, ts_problem_list *l, ts_err *e)
+static int expand_cell(const axes *a, size_t c, char (*suffix)[96], size_t ns, ts_problem_list *l, ts_err *e)
 {
     static const char *const cells[] = {"rnn", "gru", "lstm"};
     for (size_t h = 0; h < a->nH; h++)
@@ -222,7 +222,7 @@ static int expand_cell(const axes *a, size_t c, char (*suffix)[64], size_t ns, t
 /* cells x H x I x B x E x D x feed (x V) x layers x res x proj x peep */
 static int axes_expand(const axes *a, ts_problem_list *l, ts_err *e)
 {
-    static char suffix[4096][64];
+    static char suffix[4096][96];
     for (size_t c = 0; c < a->ncells; c++) {
         size_t ns = model_suffixes(a, (int)a->cells[c], suffix, sizeof suffix / sizeof suffix[0]);
         if (expand_cell(a, c, suffix, ns, l, e))
