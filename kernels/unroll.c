@@ -131,7 +131,7 @@ bool ts_unroll_supports_wavefront(const ts_problem *p, char *why, size_t n)
 {
     if (p->layers > 1)
         return true;
-    snprintf(why, n, "the wavefront schedule needs several layers (:l2 or more); with one it is the plain variant");
+    snprintf(why, n, "unsupported: the wavefront schedule needs several layers (:l2 or more); with one it is the plain variant");
     return false;
 }
 

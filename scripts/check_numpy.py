@@ -14,14 +14,22 @@ import numpy as np
 
 def parse(desc):
     f = desc.split(":")
-    p = {"cell": f[0], "feed": "teacher", "v": 0, "t": 1, "fb": 1.0}
+    p = {"cell": f[0], "feed": "teacher", "v": 0, "t": 1, "fb": 1.0, "l": 1, "res": 0, "peep": False,
+         "clip": None, "proj": 0, "pclip": None}
     for tok in f[1:]:
         if tok in ("teacher", "greedy"):
             p["feed"] = tok
-        elif tok.startswith("fb"):
-            p["fb"] = float(tok[2:])
+        elif tok == "peep":
+            p["peep"] = True
+        elif tok.startswith(("fb", "clip", "pclip")):
+            key = tok.rstrip("-.0123456789")
+            p[key] = float(tok[len(key):])
+        elif tok.startswith(("res", "proj")):
+            key = tok.rstrip("0123456789")
+            p[key] = int(tok[len(key):])
         else:
             p[tok[0]] = int(tok[1:])
+    p["hout"] = p["proj"] or p["h"]
     return p
 
 
@@ -49,19 +57,48 @@ def make_cell(p, w):
             return h2, (h2,)
     else:
         def cell(x, s):
+            # TF's LSTMCell (BasicLSTMCell's ops when no extra is set)
             h, c = s
             z = np.concatenate([x, h], 1) @ w["kernel"] + w["bias"]
             i, j, f, o = np.split(z, 4, axis=1)
-            c2 = c * sigmoid(f + f32(p["fb"])) + sigmoid(i) * tanh(j)
-            h2 = tanh(c2) * sigmoid(o)
+            f = f + f32(p["fb"])
+            if p["peep"]:
+                f = f + w["w_f_diag"] * c
+                i = i + w["w_i_diag"] * c
+            c2 = sigmoid(f) * c + sigmoid(i) * tanh(j)
+            if p["clip"] is not None:
+                c2 = np.clip(c2, -f32(p["clip"]), f32(p["clip"]))
+            if p["peep"]:
+                o = o + w["w_o_diag"] * c2  # the new, clipped c
+            h2 = sigmoid(o) * tanh(c2)
+            if p["proj"]:
+                h2 = h2 @ w["projection_kernel"]
+                if p["pclip"] is not None:
+                    h2 = np.clip(h2, -f32(p["pclip"]), f32(p["pclip"]))
             return h2, (h2, c2)
     return cell
 
 
-def tied_seq2seq(p, w, enc, dec):
-    cell = make_cell(p, w)
-    zeros = np.zeros((p["b"], p["h"]), np.float32)
-    state = (zeros,) if p["cell"] != "lstm" else (zeros, zeros)
+def make_stack(p, ws):
+    """MultiRNNCell of one cell per layer; ResidualWrapper from layer res (1-based)
+    adds the input to the output, leaving the state the cell's own."""
+    cells = [make_cell(p, w) for w in ws]
+
+    def stack(x, states):
+        new = []
+        for k, cell in enumerate(cells):
+            y, s = cell(x, states[k])
+            x = x + y if p["res"] and k + 1 >= p["res"] else y
+            new.append(s)
+        return x, tuple(new)
+    return stack
+
+
+def tied_seq2seq(p, ws, enc, dec):
+    cell = make_stack(p, ws)
+    w = ws[0]
+    zh, zc = np.zeros((p["b"], p["hout"]), np.float32), np.zeros((p["b"], p["h"]), np.float32)
+    state = tuple((zh,) if p["cell"] != "lstm" else (zh, zc) for _ in ws)
     for t in range(p["e"]):
         _, state = cell(enc[t], state)
     outs, states = [], []
@@ -78,6 +115,12 @@ def tied_seq2seq(p, w, enc, dec):
     return outs, state, states
 
 
+def layer_axis(p, states, part):
+    """The contract's state array: [B,.] for one layer, [L,B,.] for more."""
+    a = np.stack([s[part] for s in states])
+    return a if p["l"] > 1 else a[0]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("desc")
@@ -87,21 +130,25 @@ def main():
     ap.add_argument("--atol", type=float, default=1e-5)
     a = ap.parse_args()
     p = parse(a.desc)
-    w = {n[:-4]: np.load(os.path.join(a.weights, n)) for n in os.listdir(a.weights) if n.endswith(".npy")}
+    dirs = [a.weights] if p["l"] == 1 else [os.path.join(a.weights, f"cell_{k}") for k in range(p["l"])]
+    ws = [{n[:-4]: np.load(os.path.join(d, n)) for n in os.listdir(d) if n.endswith(".npy")} for d in dirs]
+    for n in ("proj_w", "proj_b", "embedding"):  # greedy: beside the layers
+        if os.path.exists(os.path.join(a.weights, n + ".npy")):
+            ws[0][n] = np.load(os.path.join(a.weights, n + ".npy"))
     enc = np.load(os.path.join(a.inputs, "encoder_inputs.npy"))
     dec_path = os.path.join(a.inputs, "decoder_inputs.npy")
     dec = np.load(dec_path) if os.path.exists(dec_path) else np.zeros((0, p["b"], p["i"]), np.float32)
-    outs, state, states = tied_seq2seq(p, w, enc, dec)
+    outs, state, states = tied_seq2seq(p, ws, enc, dec)
     got = lambda n: np.load(os.path.join(a.outputs, n + ".npy"))
-    pairs = [("state_h", state[0])]
+    pairs = [("state_h", layer_axis(p, state, 0))]
     if p["d"]:
         pairs.append(("outputs", np.stack(outs)))
     if p["cell"] == "lstm":
-        pairs.append(("state_c", state[1]))
+        pairs.append(("state_c", layer_axis(p, state, 1)))
     if p["d"] and os.path.exists(os.path.join(a.outputs, "states_h.npy")):
-        pairs.append(("states_h", np.stack([s[0] for s in states])))
+        pairs.append(("states_h", np.stack([layer_axis(p, s, 0) for s in states])))
         if p["cell"] == "lstm":
-            pairs.append(("states_c", np.stack([s[1] for s in states])))
+            pairs.append(("states_c", np.stack([layer_axis(p, s, 1) for s in states])))
     worst = 0.0
     for name, want in pairs:
         g = got(name)

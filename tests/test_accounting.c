@@ -44,6 +44,20 @@ static void test_flops_bytes(void)
     /* D = 0: the encoder alone */
     p = prob("lstm:b2:i8:h8:e3:d0");
     CHECK_NEAR(ts_flops_total(&p), 3 * 2.0 * 2 * 16 * 4 * 8, 0);
+    /* L = 3, P = 2 (Hout = 2), peepholes: multiply-adds per batch row and step are
+     * layer 0 (3+2)*4*4 + 4*2 = 88, layers 1, 2 (2+2)*4*4 + 4*2 = 72 each: 232 */
+    p = prob("lstm:b2:i3:h4:e5:d6:l3:peep:proj2");
+    CHECK_NEAR(ts_flops_per_step(&p), 2.0 * 2 * 232, 0);
+    CHECK_NEAR(ts_flops_total(&p), 11 * 928.0, 0);
+    CHECK_NEAR(ts_weight_bytes(&p), 4.0 * (232 + 3 * 3 * 4), 0);  /* + 3 peephole vectors per layer */
+    CHECK_NEAR(ts_recurrent_bytes(&p), 4.0 * 3 * (4 * 4 * 2 + 4 * 2), 0); /* recurrent rows + projection */
+    /* greedy over a projected top layer: the logits read Hout = 2 */
+    p = prob("lstm:b2:i3:h4:e5:d6:greedy:v10:l2:proj2");
+    CHECK_NEAR(ts_flops_total(&p), 11 * 2.0 * 2 * (88 + 72) + 5 * (2.0 * 2 * 2 * 10), 0);
+    /* a stack without extras: L times one layer of width H (inputs H above layer 0) */
+    p = prob("gru:b1:i4:h4:e1:d1:l4:res1");
+    CHECK_NEAR(ts_flops_per_step(&p), 4 * 2.0 * 8 * 3 * 4, 0);
+    CHECK_NEAR(ts_recurrent_bytes(&p), 4 * 4.0 * 3 * 4 * 4, 0);
 }
 
 static __attribute__((unused)) ts_peak flat_peak(double gflops, double gbps)

@@ -72,6 +72,21 @@ PY
 mk; expect_error "shape (8, 20), expected (6, 12)" "$TS" run --problem lstm:b2:i3:h3:e2:d3 --variant naive --weights "$work/w" --inputs "$work/w" --out "$work/o"
 [ ! -e "$work/o" ] || { fail=$((fail + 1)); echo "FAIL: output folder left after a failed run"; }
 
+# the model fields (issue 13): one line naming the field, the file or the variant
+expect_error "'res': layer 1's input width i3 differs" "$TS" verify --problem lstm:b1:i3:h5:e1:d1:res1
+expect_error "'pclip': proj_clip needs projN" "$TS" verify --problem lstm:b1:i3:h5:e1:d1:pclip0.5
+expect_error "'clip' (cell_clip): 0 must be > 0" "$TS" verify --problem lstm:b1:i3:h5:e1:d1:clip0
+expect_error "'peep': applies to lstm only" "$TS" verify --problem gru:b1:i3:h5:e1:d1:peep
+PL=lstm:b2:i3:h5:e2:d3:l3:res2:peep:proj4
+"$TS" gen --problem $PL --out "$work/deep" || { echo "gen of $PL failed"; exit 1; }
+rm -f "$work/deep/cell_1/w_o_diag.npy"
+expect_error "cell_1/w_o_diag.npy: cannot open" "$TS" run --problem $PL --variant naive --weights "$work/deep" --inputs "$work/deep" --out "$work/o"
+expect_error "cell_0/kernel.npy: shape (7, 20), expected (8, 20)" "$TS" run --problem lstm:b2:i3:h5:e2:d3:l3:res2:peep:proj5 --variant naive --weights "$work/deep" --inputs "$work/deep" --out "$work/o"
+expect_error "unsupported: multiple layers (l) not implemented in blocked yet" "$TS" run --problem $PL --variant blocked --weights "$work/deep" --inputs "$work/deep" --out "$work/o"
+[ ! -e "$work/o" ] || { fail=$((fail + 1)); echo "FAIL: output folder left after a refused run"; }
+expect_error "GiB" "$TS" gen --problem lstm:b1:i1048576:h1048576:e1:d1:l16:proj1048576 --out "$work/big"
+[ ! -e "$work/big" ] || { fail=$((fail + 1)); echo "FAIL: partial output left by a refused gen"; }
+
 # an output folder that cannot be written: nothing half-written
 mk; mkdir -p "$work/ro"; chmod a-w "$work/ro"
 if [ "$(id -u)" -eq 0 ]; then  # root ignores permissions: use a path under a regular file

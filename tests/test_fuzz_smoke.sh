@@ -18,7 +18,8 @@ trap 'rm -rf "$work"' EXIT
 for t in fuzz_problem fuzz_npy fuzz_csv; do
   mkdir -p "$work/$t"
   # new inputs go to the scratch corpus; the seeds directory is only read
-  if ! "$out/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+  dict=(); [ -f "$root/tests/fuzz/$t.dict" ] && dict=(-dict="$root/tests/fuzz/$t.dict")
+  if ! "$out/$t" "${dict[@]}" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
        -artifact_prefix="$work/" "$work/$t" "$root/tests/fuzz/seeds/$t" >"$work/$t.log" 2>&1; then
     tail -40 "$work/$t.log"
     echo "test_fuzz_smoke: FAIL: $t found a crash; reproducer: $(ls "$work"/crash-* "$work"/leak-* "$work"/timeout-* 2>/dev/null | head -1)" >&2

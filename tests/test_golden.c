@@ -283,6 +283,25 @@ static void swap_embedding_rows(ts_problem *p, ts_weights *w)
         }
 }
 
+static void zero_peepholes(ts_problem *p, ts_weights *w)
+{
+    for (int k = 0; k < p->layers; k++) {
+        memset(w->cell[k].w_i_diag, 0, (size_t)p->H * sizeof(float));
+        memset(w->cell[k].w_f_diag, 0, (size_t)p->H * sizeof(float));
+        memset(w->cell[k].w_o_diag, 0, (size_t)p->H * sizeof(float));
+    }
+}
+static void drop_residual(ts_problem *p, ts_weights *w) { (void)w, p->res_from = 0; }
+static void drop_cell_clip(ts_problem *p, ts_weights *w) { (void)w, p->has_cell_clip = false; }
+static void drop_proj_clip(ts_problem *p, ts_weights *w) { (void)w, p->has_proj_clip = false; }
+static void swap_layer_biases(ts_problem *p, ts_weights *w)
+{
+    float *t = w->cell[0].bias; /* same shape in every layer */
+    w->cell[0].bias = w->cell[1].bias;
+    w->cell[1].bias = t;
+    (void)p;
+}
+
 typedef struct mutation {
     const char *case_name, *what;
     mutation_fn fn;
@@ -331,6 +350,15 @@ static void semantics_changes_fail(const golden_case *cases, int n)
         {"rnn_bias_teacher", "bias zeroed", zero_bias},
         {"gru_bias_teacher", "GRU candidate bias zeroed", zero_candidate_bias},
         {"gru_greedy_b5_h37", "embedding rows swapped pairwise", swap_embedding_rows},
+        /* issue 13: each extra of the model matters on its golden case */
+        {"lstm_peep", "peepholes zeroed", zero_peepholes},
+        {"lstm_l3_res2_proj", "peepholes zeroed", zero_peepholes},
+        {"lstm_l3_res2_proj", "ResidualWrapper dropped", drop_residual},
+        {"rnn_l3_res2_greedy", "ResidualWrapper dropped", drop_residual},
+        {"lstm_clip", "cell_clip dropped", drop_cell_clip},
+        {"lstm_proj_pclip", "proj_clip dropped", drop_proj_clip},
+        {"lstm_l2", "layers 0 and 1 biases swapped", swap_layer_biases},
+        {"gru_l2", "layers 0 and 1 biases swapped", swap_layer_biases},
     };
     for (size_t k = 0; k < sizeof muts / sizeof muts[0]; k++)
         expect_failure(cases, n, &muts[k]);

@@ -142,6 +142,25 @@ int main(void)
     ts_npy_batch_abort(&b);
     CHECK(access(sub, F_OK) != 0); /* created by open, removed by abort */
 
+    /* one sub-folder level (MultiRNNCell's cell_K/): made on demand, removed by abort */
+    path(sub, "out3");
+    CHECK(ts_npy_batch_open(&b, sub, &e) == 0);
+    CHECK(ts_npy_batch_add(&b, "cell_0/a.npy", "<f4", 2, s23, x, &e) == 0);
+    CHECK(ts_npy_batch_add(&b, "cell_1/a.npy", "<f4", 2, s23, x, &e) == 0);
+    CHECK(ts_npy_batch_add(&b, "b.npy", "<f4", 2, s23, x, &e) == 0);
+    path(p, "out3/cell_1/a.npy");
+    CHECK(access(p, F_OK) != 0);
+    CHECK(ts_npy_batch_commit(&b, &e) == 0);
+    CHECK(access(p, F_OK) == 0);
+    path(sub, "out4");
+    CHECK(ts_npy_batch_open(&b, sub, &e) == 0);
+    CHECK(ts_npy_batch_add(&b, "cell_0/a.npy", "<f4", 2, s23, x, &e) == 0);
+    ts_npy_batch_abort(&b);
+    CHECK(access(sub, F_OK) != 0); /* the sub-folder and the folder both gone */
+    CHECK(ts_npy_batch_open(&b, sub, &e) == 0);
+    CHECK_ERR(ts_npy_batch_add(&b, "a/b/c.npy", "<f4", 2, s23, x, &e), e, "NAME or SUB/NAME");
+    ts_npy_batch_abort(&b);
+
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK(system(cmd) == 0);

@@ -57,6 +57,21 @@ int main(void)
     delta = NAN;
     CHECK(verdict(desc) == TS_FAIL);
 
+    /* the deeper tolerance (L layers, projection) can fail too: the same bands */
+    const char *deep = "lstm:b2:i6:h37:e7:d7:teacher:l3:res2:peep:clip0.5:proj6:pclip0.3";
+    CHECK(ts_problem_parse(deep, &p, &e) == 0);
+    tol = ts_tolerance(&p);
+    CHECK(tol > 3 * ts_tolerance(&(ts_problem){.cell = TS_CELL_LSTM, .B = 2, .I = 6, .H = 37, .E = 7, .D = 7,
+                                               .threads = 1, .layers = 1, .forget_bias = 1}));
+    delta = 0;
+    CHECK(verdict(deep) == TS_PASS);
+    delta = (float)(tol / 8);
+    CHECK(verdict(deep) == TS_PASS);
+    delta = (float)(4 * tol);
+    CHECK(verdict(deep) == TS_FAIL);
+    delta = 1e-3f; /* a residual stack's outputs are larger: still caught */
+    CHECK(verdict(deep) == TS_FAIL);
+
     /* greedy: a different symbol without a tie is a FAIL */
     delta = 0;
     flip_symbol = 1;

@@ -20,8 +20,10 @@ static void run_usage(FILE *f)
     fprintf(f,
             "usage: tiedseq run --problem DESC --variant NAME --weights DIR --inputs DIR --out DIR [--states]\n\n"
             "Reads weights and inputs as .npy (float32, little-endian, C order), runs one\n"
-            "variant (or --variant reference: the oracle), and writes outputs.npy [D,B,H], state_h.npy [B,H] (lstm: state_c.npy),\n"
-            "with --states states_h.npy/states_c.npy [D,B,H], greedy: symbols.npy int32 [D,B].\n"
+            "variant (or --variant reference: the oracle), and writes outputs.npy [D,B,Hout], state_h.npy\n"
+            "[B,Hout] (lstm: state_c.npy [B,H]), with --states states_h.npy/states_c.npy [D,B,.], greedy:\n"
+            "symbols.npy int32 [D,B].  Hout is P with projP, else H.  With lL > 1 the weights of layer k\n"
+            "are in cell_k/ and the state files gain a layer axis: [L,B,.], [D,L,B,.].\n"
             "--out is replaced as a whole: it ends holding exactly this run's files, or, on\n"
             "error, what it held before.  It must be new, empty or an earlier run's output.\n"
             "File names: README, '.npy contract'.\n");

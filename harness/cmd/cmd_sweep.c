@@ -30,10 +30,15 @@ static void sweep_usage(FILE *f)
             "  --hidden LIST          (default 256)     --input LIST   (default = hidden)\n"
             "  --enc LIST --dec LIST  (default 25)      --feed teacher,greedy (default teacher)\n"
             "  --vocab LIST           (greedy only, default 1000)\n"
+            "  --layers LIST          (MultiRNNCell, default 1)  --res LIST  (residual from layer K,\n"
+            "                         0 = none, default 0; K > L skipped for that L)\n"
+            "  --proj LIST            (LSTMCell num_proj, 0 = none, default 0; lstm only)\n"
+            "  --peep off,on          (LSTMCell peepholes, default off; lstm only)\n"
             "  --threads LIST         (default 1; with sets: each problem's t)\n"
             "presets: no axes = --set default; --full = rnn,gru,lstm x H=I in 128..1024 x\n"
             "  B in 1,4,16,64 x E=D=25 x threads 1..nproc (axes given override it);\n"
-            "  --set NAME or FILE: smoke, default, full, deepbench, gnmt (scripts/sets/).\n"
+            "  --set NAME or FILE: smoke, default, full, deepbench, gnmt, gnmt-deep, lstmp\n"
+            "  (scripts/sets/).\n"
             "--out DIR      default results/<UTC date-time>-<host>/\n"
             "--resume DIR   finish an interrupted sweep: skips points already in DIR/points.csv;\n"
             "               refuses a different definition (axes are optional then)\n"
@@ -51,8 +56,10 @@ static void sweep_usage(FILE *f)
 
 typedef struct axes {
     int64_t cells[3], B[MAXV], I[MAXV], H[MAXV], E[MAXV], D[MAXV], V[MAXV], T[MAXV];
-    size_t ncells, nB, nI, nH, nE, nD, nV, nT;
+    int64_t L[MAXV], R[MAXV], P[MAXV]; /* layers, residual-from, num_proj */
+    size_t ncells, nB, nI, nH, nE, nD, nV, nT, nL, nR, nP;
     bool teacher, greedy, any; /* any: an axis other than threads was given */
+    bool peep_off, peep_on;
 } axes;
 
 static int parse_cells(const char *s, axes *a, ts_err *e)
@@ -97,6 +104,25 @@ static int parse_feed(const char *s, axes *a, ts_err *e)
     return rc;
 }
 
+static int parse_peep(const char *s, axes *a, ts_err *e)
+{
+    char *copy = strdup(s), *save = NULL;
+    int rc = copy ? 0 : ts_fail(e, "out of memory");
+    a->peep_off = a->peep_on = false;
+    for (char *t = rc ? NULL : strtok_r(copy, ",", &save); t && !rc; t = strtok_r(NULL, ",", &save)) {
+        if (!strcmp(t, "off"))
+            a->peep_off = true;
+        else if (!strcmp(t, "on"))
+            a->peep_on = true;
+        else
+            rc = ts_fail(e, "--peep: unknown value '%s' (off, on)", t);
+    }
+    free(copy);
+    if (!rc && ((!a->peep_off && !a->peep_on) || s[strlen(s) - 1] == ',' || strstr(s, ",,") || *s == ','))
+        rc = ts_fail(e, "--peep: empty item in '%s'", s);
+    return rc;
+}
+
 static void axes_defaults(axes *a)
 {
     memset(a, 0, sizeof *a);
@@ -106,7 +132,37 @@ static void axes_defaults(axes *a)
     a->E[0] = 25, a->nE = 1;
     a->D[0] = 25, a->nD = 1;
     a->V[0] = 1000, a->nV = 1;
+    a->L[0] = 1, a->nL = 1;
+    a->R[0] = 0, a->nR = 1;
+    a->P[0] = 0, a->nP = 1;
     a->teacher = true;
+    a->peep_off = true;
+}
+
+/* The model fields (":l4:res3:peep:proj512") of one cell: layers x res x proj x peep.
+ * Combinations that do not apply are left out: res > L, and proj/peep for rnn/gru
+ * (those axes are LSTMCell's); 0 and off print nothing, like the canonical form. */
+static size_t model_suffixes(const axes *a, int cell, char (*out)[96], size_t max)
+{
+    size_t n = 0;
+    for (size_t l = 0; l < a->nL; l++)
+        for (size_t r = 0; r < a->nR; r++)
+            for (size_t q = 0; q < a->nP; q++)
+                for (int pe = 0; pe < 2; pe++) {
+                    bool lstm = cell == TS_CELL_LSTM;
+                    if (!(pe ? a->peep_on : a->peep_off) || a->R[r] > a->L[l] ||
+                        (!lstm && (pe || a->P[q])) || n == max)
+                        continue;
+                    char ls[24] = "", rs[24] = "", ps[32] = "";
+                    if (a->L[l] != 1)
+                        snprintf(ls, sizeof ls, ":l%lld", (long long)a->L[l]);
+                    if (a->R[r])
+                        snprintf(rs, sizeof rs, ":res%lld", (long long)a->R[r]);
+                    if (a->P[q])
+                        snprintf(ps, sizeof ps, ":proj%lld", (long long)a->P[q]);
+                    snprintf(out[n++], sizeof out[0], "%s%s%s%s", ls, rs, pe ? ":peep" : "", ps);
+                }
+    return n;
 }
 
 static void axes_full(axes *a)
@@ -134,34 +190,49 @@ static int push_desc(ts_problem_list *l, const char *desc, ts_err *e)
     return ts_plist_push(l, &p, e);
 }
 
-/* cells x H x I x B x E x D x feed (x V): descriptors through the one parser */
-static int axes_expand(const axes *a, ts_problem_list *l, ts_err *e)
+/* One cell's H x I x B x E x D x feed (x V) x model fields: descriptors through the one parser */
+static int expand_cell(const axes *a, size_t c, char (*suffix)[96], size_t ns, ts_problem_list *l, ts_err *e)
 {
     static const char *const cells[] = {"rnn", "gru", "lstm"};
-    for (size_t c = 0; c < a->ncells; c++)
-        for (size_t h = 0; h < a->nH; h++)
-            for (size_t i = 0; i < (a->nI ? a->nI : 1); i++)
-                for (size_t b = 0; b < a->nB; b++)
-                    for (size_t ee = 0; ee < a->nE; ee++)
-                        for (size_t d = 0; d < a->nD; d++)
-                            for (int f = 0; f < 2; f++) {
-                                if (!(f ? a->greedy : a->teacher))
-                                    continue;
-                                for (size_t v = 0; v < (f ? a->nV : 1); v++) {
-                                    char desc[160], vpart[32] = "";
+    for (size_t h = 0; h < a->nH; h++)
+        for (size_t i = 0; i < (a->nI ? a->nI : 1); i++)
+            for (size_t b = 0; b < a->nB; b++)
+                for (size_t ee = 0; ee < a->nE; ee++)
+                    for (size_t d = 0; d < a->nD; d++)
+                        for (int f = 0; f < 2; f++) {
+                            if (!(f ? a->greedy : a->teacher))
+                                continue;
+                            for (size_t v = 0; v < (f ? a->nV : 1); v++)
+                                for (size_t m = 0; m < ns; m++) {
+                                    char desc[224], vpart[32] = "";
                                     if (f)
                                         snprintf(vpart, sizeof vpart, ":v%lld", (long long)a->V[v]);
-                                    snprintf(desc, sizeof desc, "%s:b%lld:i%lld:h%lld:e%lld:d%lld:%s%s:t1",
+                                    snprintf(desc, sizeof desc, "%s:b%lld:i%lld:h%lld:e%lld:d%lld:%s%s:t1%s",
                                              cells[a->cells[c]], (long long)a->B[b],
                                              (long long)(a->nI ? a->I[i] : a->H[h]), (long long)a->H[h],
                                              (long long)a->E[ee], (long long)a->D[d],
-                                             f ? "greedy" : "teacher", vpart);
+                                             f ? "greedy" : "teacher", vpart, suffix[m]);
                                     if (push_desc(l, desc, e))
                                         return -1;
                                     if (l->n > 100000)
                                         return ts_fail(e, "the sweep has more than 100000 problems");
                                 }
-                            }
+                        }
+    return 0;
+}
+
+/* cells x H x I x B x E x D x feed (x V) x layers x res x proj x peep */
+static int axes_expand(const axes *a, ts_problem_list *l, ts_err *e)
+{
+    static char suffix[4096][96];
+    for (size_t c = 0; c < a->ncells; c++) {
+        size_t ns = model_suffixes(a, (int)a->cells[c], suffix, sizeof suffix / sizeof suffix[0]);
+        if (expand_cell(a, c, suffix, ns, l, e))
+            return -1;
+    }
+    if (l->n == 0)
+        return ts_fail(e, "the sweep's axes leave no problem (--res above every --layers, or "
+                          "--proj/--peep without lstm)");
     return 0;
 }
 
@@ -180,6 +251,9 @@ static int int_axis(const char *opt, const char *s, int64_t *v, size_t *n, ts_er
     return ts_parse_int_list(opt, s, v, MAXV, n, e);
 }
 
+/* getopt codes of the model axes, outside every letter TS_RUN_LONGOPTS uses */
+enum { OPT_LAYERS = 2001, OPT_RES, OPT_PROJ, OPT_PEEP }; /* 1001.. are the timing options */
+
 /* Returns 0, 1 for --help, -1 on error. */
 static int parse_sweep(int argc, char **argv, sweep_args *s, axes *given, ts_err *e)
 {
@@ -189,6 +263,8 @@ static int parse_sweep(int argc, char **argv, sweep_args *s, axes *given, ts_err
         {"enc", required_argument, 0, 'E'},    {"dec", required_argument, 0, 'D'},
         {"feed", required_argument, 0, 'f'},   {"vocab", required_argument, 0, 'V'},
         {"threads", required_argument, 0, 't'}, {"full", no_argument, 0, 'F'},
+        {"layers", required_argument, 0, OPT_LAYERS}, {"res", required_argument, 0, OPT_RES},
+        {"proj", required_argument, 0, OPT_PROJ},     {"peep", required_argument, 0, OPT_PEEP},
         {"resume", required_argument, 0, 'r'}, {"help", no_argument, 0, 'h'},
         {"shard", required_argument, 0, 'K'},
         TS_RUN_LONGOPTS,                       {0, 0, 0, 0}};
@@ -212,6 +288,10 @@ static int parse_sweep(int argc, char **argv, sweep_args *s, axes *given, ts_err
         case 'f': rc = parse_feed(optarg, given, e), given->any = true; break;
         case 'V': rc = int_axis("--vocab", optarg, given->V, &given->nV, e), given->any = true; break;
         case 't': rc = int_axis("--threads", optarg, given->T, &given->nT, e); s->have_threads = true; break;
+        case OPT_LAYERS: rc = int_axis("--layers", optarg, given->L, &given->nL, e), given->any = true; break;
+        case OPT_RES: rc = int_axis("--res", optarg, given->R, &given->nR, e), given->any = true; break;
+        case OPT_PROJ: rc = int_axis("--proj", optarg, given->P, &given->nP, e), given->any = true; break;
+        case OPT_PEEP: rc = parse_peep(optarg, given, e), given->any = true; break;
         case 'F': s->full = true; break;
         case 'r': s->resume = optarg; break;
         case 'K': rc = ts_shard_parse(optarg, &s->shard_k, &s->shard_n, e); break;
@@ -237,9 +317,12 @@ static void merge_axes(axes *a, const axes *g, bool full)
     if (g->cnt)        \
         memcpy(a->arr, g->arr, g->cnt * sizeof a->arr[0]), a->cnt = g->cnt;
     TAKE(cells, ncells) TAKE(B, nB) TAKE(H, nH) TAKE(I, nI) TAKE(E, nE) TAKE(D, nD) TAKE(V, nV) TAKE(T, nT)
+    TAKE(L, nL) TAKE(R, nR) TAKE(P, nP)
 #undef TAKE
     if (g->teacher || g->greedy)
         a->teacher = g->teacher, a->greedy = g->greedy;
+    if (g->peep_off || g->peep_on)
+        a->peep_off = g->peep_off, a->peep_on = g->peep_on;
 }
 
 /* Problems and thread counts of the sweep; an empty plan with --resume and no axes. */

@@ -55,10 +55,15 @@ static int cell_specs(const ts_problem *p, int k, ts_cell_weights *w, ts_tensor_
     }
     if (p->P)
         s[n++] = spec("projection_kernel.npy", "[H x P]", &w->proj_kernel, 2, H, p->P, 0);
+    char prefix[24];
+    int np = snprintf(prefix, sizeof prefix, "cell_%d/", k);
     for (int j = 0; p->layers > 1 && j < n; j++) {
-        char name[sizeof s[j].file];
-        snprintf(name, sizeof name, "cell_%d/%s", k, s[j].file);
-        memcpy(s[j].file, name, sizeof name);
+        /* "cell_15/projection_kernel.npy" is 29 bytes: always fits the 40 of file */
+        size_t nb = strlen(s[j].file);
+        if (np > 0 && (size_t)np + nb < sizeof s[j].file) {
+            memmove(s[j].file + np, s[j].file, nb + 1);
+            memcpy(s[j].file, prefix, (size_t)np);
+        }
     }
     return n;
 }

@@ -73,6 +73,8 @@ CASES += [
     ("lstm_l2", "lstm:b3:i5:h9:e3:d4:teacher:t1:l2", True),
     ("lstm_l3_res2_proj", "lstm:b2:i5:h9:e3:d4:teacher:t1:l3:res2:peep:proj6", True),
     ("lstm_l2_res1_clips", "lstm:b2:i6:h9:e4:d3:teacher:t1:l2:res1:clip0.1:proj6:pclip0.03", True),
+    # P = H = I: a residual added before the projection would be well-formed (and wrong)
+    ("lstm_l2_res1_proj_square", "lstm:b2:i6:h6:e3:d4:teacher:t1:l2:res1:proj6", True),
     ("gru_l2", "gru:b3:i5:h7:e3:d4:teacher:t1:l2", True),
     ("gru_l2_d0", "gru:b2:i4:h5:e3:d0:teacher:t1:l2", True),
     ("rnn_l3_res2_greedy", "rnn:b3:i4:h6:e3:d5:greedy:v7:t1:l3:res2", True),

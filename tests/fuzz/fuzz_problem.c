@@ -15,10 +15,14 @@ static void fail(const char *what, const char *a, const char *b)
 
 static int same(const ts_problem *a, const ts_problem *b)
 {
-    /* field by field (the struct has padding); forget_bias bitwise, so -0 stays -0 */
+    /* field by field (the struct has padding); floats bitwise, so -0 stays -0 */
     return a->cell == b->cell && a->B == b->B && a->I == b->I && a->H == b->H && a->E == b->E &&
            a->D == b->D && a->feed == b->feed && a->V == b->V && a->threads == b->threads &&
-           !memcmp(&a->forget_bias, &b->forget_bias, sizeof a->forget_bias);
+           !memcmp(&a->forget_bias, &b->forget_bias, sizeof a->forget_bias) && a->layers == b->layers &&
+           a->res_from == b->res_from && a->peep == b->peep && a->P == b->P &&
+           a->has_cell_clip == b->has_cell_clip && a->has_proj_clip == b->has_proj_clip &&
+           !memcmp(&a->cell_clip, &b->cell_clip, sizeof a->cell_clip) &&
+           !memcmp(&a->proj_clip, &b->proj_clip, sizeof a->proj_clip);
 }
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)

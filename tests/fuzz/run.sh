@@ -17,6 +17,7 @@ for t in "${targets[@]}"; do
   mkdir -p "$dir/corpus/$t"
   echo "== $t: ${secs}s" >&2
   # -timeout: one input over 10 s is a hang; -rss_limit_mb: a blow-up is a finding
-  "$dir/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+  dict=(); [ -f "$root/tests/fuzz/$t.dict" ] && dict=(-dict="$root/tests/fuzz/$t.dict")
+  "$dir/$t" "${dict[@]}" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$dir/" "$dir/corpus/$t" "$root/tests/fuzz/seeds/$t"
 done
