@@ -106,7 +106,7 @@ int ts_problem_sizes(const ts_problem *p, ts_sizes *s, ts_err *e);
 /* ts_problem_sizes, plus: the total must fit in the machine's available memory. */
 int ts_problem_check_memory(const ts_problem *p, ts_err *e);
 
-/* ---- accounting (DESIGN.md §5) ---- */
+/* ---- accounting (docs/design.md, "Accounting") ---- */
 /* Sums over layers k (Ik = I for k = 0, else Hout); P terms only with :proj. */
 double ts_flops_per_step(const ts_problem *p);   /* sum_k 2*B*((Ik+Hout)*G*H + H*P) */
 double ts_flops_total(const ts_problem *p);      /* (E+D) steps + greedy projections 2*B*Hout*V */

@@ -1,4 +1,4 @@
-/* FLOP and byte accounting (DESIGN.md §5) against hand-computed values, the
+/* FLOP and byte accounting (docs/design.md, "Accounting") against hand-computed values, the
  * derived numbers of a timed point (GFLOP/s, time per step, fractions of a
  * known peak) and their points.csv rows, the list syntax of the sweep axes, and
  * how a plan groups points into chunks. */

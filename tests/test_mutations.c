@@ -46,8 +46,9 @@ static bool mutant_supports(const ts_problem *p, char *why, size_t n)
     return false;
 }
 
-static int mutant_prepare(const ts_problem *p, const ts_weights *w, ts_plan **plan, ts_err *e)
+static int mutant_prepare(const void *impl, const ts_problem *p, const ts_weights *w, ts_plan **plan, ts_err *e)
 {
+    (void)impl;
     mutant_plan *mp = calloc(1, sizeof *mp);
     if (!mp)
         return ts_fail(e, "mutant: out of memory");

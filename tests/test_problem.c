@@ -214,7 +214,7 @@ int main(void)
     model_fields();
     model_sizes();
 
-    /* accounting: DESIGN.md §5 by hand */
+    /* accounting: docs/design.md's accounting by hand */
     CHECK(ts_problem_parse("lstm:b2:i3:h4:e5:d6", &p, &e) == 0);
     CHECK(ts_flops_per_step(&p) == 2.0 * 2 * 7 * 4 * 4);
     CHECK(ts_flops_total(&p) == 11 * 448.0);

@@ -1,5 +1,5 @@
 /* onednn, onednn-ldigo: the tied seq2seq through oneDNN's RNN primitives (v2 C
- * API, Debian's 2.6), the independent second implementation of DESIGN.md §6.
+ * API, Debian's 2.6), the independent second implementation (docs/onednn.md).
  * Mapping (docs/onednn.md, "Mapping"): RNN = vanilla
  * RNN with tanh; LSTM gates i,f,c~,o from TF blocks 0,2,1,3 with forget_bias
  * folded into the f bias, TF's LSTMCell peepholes as oneDNN's peephole weights

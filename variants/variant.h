@@ -1,4 +1,4 @@
-/* The variant contract (DESIGN.md §3).  A variant is one value of ts_variant,
+/* The variant contract (docs/design.md).  A variant is one value of ts_variant,
  * listed once in variants.def; list, verify, bench, sweep and the tests iterate
  * the registry, so a new variant is covered everywhere by that one line. */
 #ifndef TS_VARIANT_H

@@ -1,7 +1,7 @@
 /* The vf_* vector vocabulary over AVX2+FMA (8 floats).  Included only by files
  * compiled with the AVX2 flags, never together with simd-avx512.h: the shared
  * templates (vact.inc.h, rnn-tile.inc.h) are written once against these names.
- * static inline only (STYLE.md: a shared header must not emit out-of-line ISA code). */
+ * static inline only (a shared header must not emit out-of-line ISA code). */
 #ifndef TS_SIMD_AVX2_H
 #define TS_SIMD_AVX2_H
 #include <immintrin.h>

@@ -3,7 +3,7 @@ descriptors, FLOP/byte accounting, the machine's peak, the correctness check
 against tiedseq's reference oracle, harness-style timing and points.csv rows.
 
 Everything here mirrors the C harness so that a peer row is comparable with a
-tiedseq row: descriptor syntax (kernels/problem.c), accounting (DESIGN.md §5),
+tiedseq row: descriptor syntax (kernels/problem.c), accounting (docs/design.md),
 peak lookups (harness/probes/peak.h) and the results contract (docs/peers.md).
 Only the Python standard library and NumPy are used, so that both the Debian
 interpreter (PyTorch) and the TensorFlow venv can import this module."""
@@ -136,7 +136,7 @@ def check_problem_for(p):
                      V=min(p.V, 11) if p.feed == "greedy" else 0)
 
 
-# ---- accounting (DESIGN.md §5, kernels/problem.c) ----
+# ---- accounting (docs/design.md, kernels/problem.c) ----
 
 def flops_total(p):
     f = (p.E + p.D) * 2.0 * p.B * (p.I + p.H) * GATES[p.cell] * p.H
