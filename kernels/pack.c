@@ -33,8 +33,10 @@ int ts_pset_pack(ts_pset *ps, const float *kernel, const float *bias, int64_t I,
                        (long long)Hp, (long long)ps->upp);
     ps->panels = Hp / ps->upp;
     size_t per_row = (size_t)(ps->panels * ps->nw);
-    ps->wx = ts_alloc(per_row * (size_t)I * sizeof(float));
-    ps->wh = R ? ts_alloc(per_row * (size_t)R * sizeof(float)) : NULL;
+    bool hx = false, hh = false;
+    ps->wx = ts_alloc_big(per_row * (size_t)I * sizeof(float), &hx);
+    ps->wh = R ? ts_alloc_big(per_row * (size_t)R * sizeof(float), &hh) : NULL;
+    ps->huge = hx || hh;
     ps->bias = ts_alloc(per_row * sizeof(float));
     if (!ps->wx || (R && !ps->wh) || !ps->bias) {
         ts_pset_free(ps);

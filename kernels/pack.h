@@ -29,6 +29,7 @@ typedef struct ts_pset {
     float *wx;      /* [panels][I][nw]: input rows of the kernel */
     float *wh;      /* [panels][R][nw]: state rows of the kernel; NULL when R = 0 */
     float *bias;    /* [panels][nw]; LSTM forget_bias already added to f */
+    bool huge;      /* wx or wh got transparent huge pages (ts_alloc_big) */
 } ts_pset;
 
 /* Pack kernel [(I+R) x gates*H] and bias [gates*H] (NULL: zeros) for vectors

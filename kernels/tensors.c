@@ -3,8 +3,10 @@
 #include "tiedseq.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 void *ts_alloc(size_t bytes)
 {
@@ -20,6 +22,46 @@ void *ts_alloc(size_t bytes)
 }
 
 void ts_free(void *ptr) { free(ptr); }
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+/* kB of anonymous huge pages in the mapping that holds p (/proc/self/smaps). */
+static long huge_kb_at(const void *p)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    if (!f)
+        return 0;
+    char line[256];
+    bool inside = false;
+    long kb = 0;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' '))
+            inside = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+        else if (inside && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+            break;
+    }
+    fclose(f);
+    return inside ? kb : 0;
+}
+
+void *ts_alloc_big(size_t bytes, bool *huge)
+{
+    if (huge)
+        *huge = false;
+    const char *env = getenv("TS_HUGEPAGES");
+    if (bytes < HUGE_PAGE || (env && !strcmp(env, "0")))
+        return ts_alloc(bytes);
+    size_t rounded = (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    void *ptr = NULL;
+    if (rounded < bytes || posix_memalign(&ptr, HUGE_PAGE, rounded))
+        return ts_alloc(bytes);
+    madvise(ptr, rounded, MADV_HUGEPAGE); /* advice: failure leaves normal pages */
+    memset(ptr, 0, rounded);              /* first touch after the advice */
+    if (huge)
+        *huge = huge_kb_at(ptr) > 0;
+    return ptr;
+}
 
 static uint64_t splitmix64(uint64_t *s)
 {

@@ -210,6 +210,14 @@ void ts_result_free(ts_result *r);
 
 /* Aligned allocation (64 bytes), zeroed; NULL on failure or n == 0. */
 void *ts_alloc(size_t bytes);
+/* The same for big, long-lived buffers (packed weights): from 2 MiB on, aligned
+ * to 2 MiB and advised MADV_HUGEPAGE before the first touch, so the kernel may
+ * back it with transparent huge pages (fewer TLB misses when a step streams
+ * megabytes of weights).  *huge (if non-NULL) says whether it got any: the
+ * advice can be ignored (THP "never", fragmentation), and the fallback is the
+ * plain allocation.  TS_HUGEPAGES=0 in the environment turns the advice off.
+ * Free with ts_free. */
+void *ts_alloc_big(size_t bytes, bool *huge);
 void ts_free(void *ptr);
 
 /* Uniform float in [lo, hi) from a splitmix64 state. */

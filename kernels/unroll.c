@@ -291,6 +291,20 @@ static void set_shape(ts_unroll_plan *pl)
     }
 }
 
+/* ", huge pages" when any packed weight matrix got them; ", 4K pages" when
+ * one was big enough to ask (2 MiB) and none were granted; else nothing. */
+static const char *page_note(const ts_unroll_plan *pl)
+{
+    bool huge = false, big = false;
+    for (int l = 0; l < pl->L; l++)
+        for (int k = 0; k < 2; k++) {
+            const ts_pset *ps = &pl->lay[l].ps[k];
+            huge |= ps->huge;
+            big |= ps->panels * ps->nw * (ps->I > ps->R ? ps->I : ps->R) * 4 >= (2 << 20);
+        }
+    return huge ? ", huge pages" : big ? ", 4K pages (huge pages not granted)" : "";
+}
+
 static void describe(ts_unroll_plan *pl)
 {
     const ts_problem *p = &pl->p;
@@ -301,9 +315,9 @@ static void describe(ts_unroll_plan *pl)
     char layers[64] = "";
     if (pl->L > 1)
         snprintf(layers, sizeof layers, ", %d layers %s", pl->L, pl->wavefront ? "in a wavefront" : "one by one");
-    snprintf(pl->detail, sizeof pl->detail, "%lldu x %d gates, %s tile, hoisted %s (%lld-step chunks)%s%s",
+    snprintf(pl->detail, sizeof pl->detail, "%lldu x %d gates, %s tile, hoisted %s (%lld-step chunks)%s%s%s",
              (long long)ps->upp, ps->gates, pl->uk->tile,
-             p->feed == TS_FEED_TEACHER ? "input" : "encoder input", (long long)pl->S, layers,
+             p->feed == TS_FEED_TEACHER ? "input" : "encoder input", (long long)pl->S, layers, page_note(pl),
              one_thread ? "; greedy projection on one thread (FALLBACK: no memory for the packed projection)" : "");
 }
 
