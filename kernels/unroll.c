@@ -148,20 +148,23 @@ static int pack_layer(ts_unroll_plan *pl, int l, ts_err *e)
     const ts_cell_weights *cw = &pl->w->cell[l];
     layer *ly = &pl->lay[l];
     const int lanes = pl->uk->lanes;
+    const ts_wfmt f = pl->uk->wfmt; /* the cell's matrices in the table's format */
     const int64_t I = ly->in_w, R = pl->out_w, H = p->H;
     switch (p->cell) {
     case TS_CELL_LSTM:
-        if (ts_pset_pack(&ly->ps[0], cw->kernel, cw->bias, I, R, H, pl->Hp, 4, lanes, 2, p->forget_bias, e))
+        if (ts_pset_pack(&ly->ps[0], cw->kernel, cw->bias, I, R, H, pl->Hp, 4, lanes, 2, p->forget_bias, f, e))
             return -1;
-        if (p->P > 0 && ts_pset_pack(&ly->proj, cw->proj_kernel, NULL, H, 0, p->P, pl->Rp, 1, lanes, -1, 0, e))
+        /* the projection m @ Kp stays fp32 in every table (xproj_f32) */
+        if (p->P > 0 && ts_pset_pack(&ly->proj, cw->proj_kernel, NULL, H, 0, p->P, pl->Rp, 1, lanes, -1, 0,
+                                     TS_WFMT_F32, e))
             return -1;
         return 0;
     case TS_CELL_RNN:
-        return ts_pset_pack(&ly->ps[0], cw->kernel, cw->bias, I, R, H, pl->Hp, 1, lanes, -1, 0, e);
+        return ts_pset_pack(&ly->ps[0], cw->kernel, cw->bias, I, R, H, pl->Hp, 1, lanes, -1, 0, f, e);
     case TS_CELL_GRU:
-        if (ts_pset_pack(&ly->ps[0], cw->kernel, cw->bias, I, R, H, pl->Hp, 2, lanes, -1, 0, e))
+        if (ts_pset_pack(&ly->ps[0], cw->kernel, cw->bias, I, R, H, pl->Hp, 2, lanes, -1, 0, f, e))
             return -1;
-        return ts_pset_pack(&ly->ps[1], cw->cand_kernel, cw->cand_bias, I, R, H, pl->Hp, 1, lanes, -1, 0, e);
+        return ts_pset_pack(&ly->ps[1], cw->cand_kernel, cw->cand_bias, I, R, H, pl->Hp, 1, lanes, -1, 0, f, e);
     }
     return ts_fail(e, "unroll: unknown cell %d", (int)p->cell);
 }
@@ -301,8 +304,9 @@ static void describe(ts_unroll_plan *pl)
     char layers[64] = "";
     if (pl->L > 1)
         snprintf(layers, sizeof layers, ", %d layers %s", pl->L, pl->wavefront ? "in a wavefront" : "one by one");
-    snprintf(pl->detail, sizeof pl->detail, "%lldu x %d gates, %s tile, hoisted %s (%lld-step chunks)%s%s",
-             (long long)ps->upp, ps->gates, pl->uk->tile,
+    const char *wf = pl->uk->wfmt == TS_WFMT_BF16 ? ", bf16 weights" : pl->uk->wfmt == TS_WFMT_BF16_PAIRS ? ", bf16 pairs" : "";
+    snprintf(pl->detail, sizeof pl->detail, "%lldu x %d gates, %s tile%s, hoisted %s (%lld-step chunks)%s%s",
+             (long long)ps->upp, ps->gates, pl->uk->tile, wf,
              p->feed == TS_FEED_TEACHER ? "input" : "encoder input", (long long)pl->S, layers,
              one_thread ? "; greedy projection on one thread (FALLBACK: no memory for the packed projection)" : "");
 }
@@ -432,7 +436,7 @@ static void proj_phase(const worker *wk, int l, int64_t p0, int64_t p1)
     const float lim = pl->proj_clip;
     float *scr = pl->pscr + wk->t * B * nw, *h = ly->h[!wk->cur[l]];
     for (int64_t q = p0 / nw; q < p1 / nw; q++) {
-        pl->uk->xproj(B, pl->p.H, ly->m, pl->Hp, ts_pset_wx(ps, q), ts_pset_bias(ps, q), scr);
+        pl->uk->xproj_f32(B, pl->p.H, ly->m, pl->Hp, ts_pset_wx(ps, q), ts_pset_bias(ps, q), scr);
         for (int64_t b = 0; b < B; b++)
             for (int64_t j = 0; j < nw; j++) {
                 float v = scr[b * nw + j]; /* NaN passes the clip, as in TF */
@@ -586,7 +590,7 @@ static const float *greedy_project(const worker *wk, int64_t i)
         bz[b] = -FLT_MAX, bi[b] = -1; /* TF's argmax floor (ts_ukernels.argmax) */
     const int64_t q1 = pl->gpanels * (t + 1) / T;
     for (int64_t q = pl->gpanels * t / T; q < q1; q++) {
-        pl->uk->xproj(B, K, prev, K, pl->gw + q * K * nw, pl->gb + q * nw, z);
+        pl->uk->xproj_f32(B, K, prev, K, pl->gw + q * K * nw, pl->gb + q * nw, z); /* fp32 logits */
         pl->uk->argmax(B, z, q * nw, bz, bi);
     }
 #pragma omp barrier

@@ -14,6 +14,10 @@ typedef struct ts_variant {
     const char *name;    /* command line and results: "avx512" */
     const char *summary; /* one line for `tiedseq list` */
     uint32_t isa;        /* TS_ISA_* bits it needs; the registry checks them, not the variant */
+    /* its arithmetic (kernels/tiedseq.h); omitted = TS_PREC_F32.  verify checks a
+     * bf16 variant against the reference on bf16-rounded operands
+     * (docs/correctness.md, "bf16 variants") and reports its drift from fp32 */
+    ts_precision precision;
     /* handed to prepare: what distinguishes variants that share their operations
      * (a micro-kernel table, a oneDNN weight format); NULL when unused */
     const void *impl;
