@@ -450,7 +450,7 @@ void ts_verify_bf16(const ts_problem *p, const ts_weights *w, const ts_inputs *i
     local a = {0};
     ts_verdict ve;
     v->status = TS_ERROR;
-    if (!got->states_h || (p->cell == TS_CELL_LSTM && !got->states_c)) {
+    if (p->D >= 2 && (!got->states_h || (p->cell == TS_CELL_LSTM && !got->states_c))) {
         snprintf(v->reason, sizeof v->reason, "bf16 verification needs the per-step states");
         return;
     }
