@@ -185,9 +185,9 @@ static void member_release(member *m)
 
 #define INTERRUPTED_MSG "interrupted"
 
-static void point_counters(gbench_state *st, const ts_problem *p)
+static void point_counters(gbench_state *st, const ts_problem *p, ts_precision q)
 {
-    double steps = (double)(p->E + p->D), wbytes = steps * ts_weight_bytes(p);
+    double steps = (double)(p->E + p->D), wbytes = steps * ts_weight_bytes_prec(p, q);
     if (p->feed == TS_FEED_GREEDY && p->D > 1) /* the projection matrix, per decoder step */
         wbytes += (double)(p->D - 1) * 4.0 * (double)ts_out_width(p) * (double)p->V;
     gbench_counter(st, "flops", ts_flops_total(p), GBENCH_CTR_ITER_INVARIANT_RATE);
@@ -214,7 +214,7 @@ static void point_fn(gbench_state *st, void *vctx)
         return;
     }
     gbench_do_not_optimize(m->out.o.out);
-    point_counters(st, &m->pt->p);
+    point_counters(st, &m->pt->p, m->pt->var->precision);
     if (*m->pt->label)
         gbench_label(st, m->pt->label);
 }
@@ -354,8 +354,20 @@ static void prepare_member(member *m, vref *c, uint64_t seed, double sample_s)
         return;
     }
     ts_verdict v;
-    ts_compare(&pt->p, &m->out.o, &c->ref.o, c->margins, c->tol, c->tie_tol, &v);
-    pt->verdict = v.status, pt->max_abs = v.max_abs, pt->tol = v.tol;
+    if (pt->var->precision == TS_PREC_BF16) {
+        /* the bf16 method needs every decoder step's state: one more run of
+         * the same plan into outputs that keep them (the timed runs do not) */
+        ts_result sv;
+        if (ts_result_alloc(&sv, &pt->p, true, &e) || pt->var->run(m->plan, m->in, &sv.o)) {
+            point_error(pt, e.msg[0] ? e.msg : "bf16 verification run failed");
+            return;
+        }
+        ts_verify_outputs(pt->var, &pt->p, &c->t.w, m->in, &sv.o, &c->ref.o, c->margins, &v);
+        ts_result_free(&sv);
+    } else {
+        ts_compare(&pt->p, &m->out.o, &c->ref.o, c->margins, c->tol, c->tie_tol, &v);
+    }
+    pt->verdict = v.status, pt->max_abs = v.max_abs, pt->tol = v.tol, pt->drift = v.drift;
     if (v.status == TS_FAIL) {
         pt->status = TS_PT_FAIL;
         ts_str_copy(pt->label, sizeof pt->label, v.reason);
@@ -436,7 +448,7 @@ static int add_probes(chunk *c, ts_err *e)
         const member *p = &c->m[k];
         if (!p->sampling || probe_of(c, TS_PROBE_FMA, p->threads))
             continue;
-        double rb = ts_recurrent_bytes(&p->pt->p);
+        double rb = ts_recurrent_bytes_prec(&p->pt->p, p->pt->var->precision);
         if (add_probe(c, TS_PROBE_FMA, p->threads, rb, e) || add_probe(c, TS_PROBE_READ, p->threads, rb, e))
             return -1;
     }
@@ -646,7 +658,8 @@ static void point_stats(const rounds_view *v, const ts_sample *s, size_t ns, ts_
     if (!f || !b || !cal || !pf || !bf || !g || !gb) {
         point_error(pt, "out of memory for the statistics");
     } else {
-        const double flops = ts_flops_total(p), wb = ts_recurrent_bytes(p) * (double)(p->E + p->D);
+        const double flops = ts_flops_total(p);
+        const double wb = ts_recurrent_bytes_prec(p, pt->var->precision) * (double)(p->E + p->D);
         for (size_t r = 0; r < R; r++) {
             if (!isfinite(t[r]))
                 continue; /* only the rounds this point ran in */
