@@ -18,6 +18,10 @@ typedef struct ts_variant {
      * bf16 variant against the reference on bf16-rounded operands
      * (docs/correctness.md, "bf16 variants") and reports its drift from fp32 */
     ts_precision precision;
+    /* bf16 only: the state h itself is stored in bf16 between steps (oneDNN's
+     * bf16 RNN), so its outputs are bf16 values; verification rounds the
+     * reference's h alike and allows the one-ulp flips of that rounding */
+    bool bf16_state;
     /* handed to prepare: what distinguishes variants that share their operations
      * (a micro-kernel table, a oneDNN weight format); NULL when unused */
     const void *impl;

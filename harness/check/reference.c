@@ -14,16 +14,25 @@ typedef struct ref_state {
     float *y[2];          /* ping-pong layer outputs */
     float *z, *zc, *rh, *m; /* pre-activations [B x 4H], GRU [B x H] x 2, LSTM m before projection */
     float (*rx)(float), (*rs)(float); /* rounding of a cell GEMM's input and state operand; NULL: none */
+    float (*rstate)(float);           /* rounding of the stored state h after a step; NULL: none */
 } ref_state;
+
+/* The stored state of layer k after its step, rounded as the variant stores it */
+static void round_state(ref_state *s, int k)
+{
+    for (int64_t j = 0; s->rstate && j < s->p->B * ts_out_width(s->p); j++)
+        s->h[k][j] = s->rstate(s->h[k][j]);
+}
 
 /* The operand roundings of nx: both NULL for fp32 */
 static void set_numerics(ref_state *s, const ts_ref_numerics *nx)
 {
-    s->rx = s->rs = NULL;
+    s->rx = s->rs = s->rstate = NULL;
     if (!nx || nx->precision != TS_PREC_BF16)
         return;
     s->rx = nx->round ? nx->round : ts_bf16_round;
     s->rs = nx->keep_state ? NULL : s->rx;
+    s->rstate = nx->state_bf16 ? s->rx : NULL;
 }
 
 static float sigm(float x) { return (float)(1.0 / (1.0 + exp(-(double)x))); }
@@ -143,6 +152,7 @@ static const float *ref_step(ref_state *s, const float *x)
         case TS_CELL_GRU: gru_cell(s, k, in, nx); break;
         case TS_CELL_LSTM: lstm_cell(s, k, in, nx); break;
         }
+        round_state(s, k);
         float *y = s->y[k & 1];
         /* ResidualWrapper: output = input + cell output, after projection and
          * proj_clip, not clipped; the state keeps the cell's own output */
@@ -335,6 +345,7 @@ int ts_reference_cell(const ts_problem *p, const ts_weights *w, const ts_ref_num
     case TS_CELL_GRU: gru_cell(&s, k, x, nxw); break;
     case TS_CELL_LSTM: lstm_cell(&s, k, x, nxw); break;
     }
+    round_state(&s, k);
     for (int64_t b = 0; slack && b < p->B; b++)
         slack[b] = 0;
     if (slack && p->cell == TS_CELL_GRU && s.rs)

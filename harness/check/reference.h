@@ -18,6 +18,7 @@ typedef struct ts_ref_numerics {
     ts_precision precision;
     float (*round)(float);  /* the bf16 rounding; NULL = ts_bf16_round (RNE); tests: ts_bf16_trunc */
     bool keep_state;        /* tests only: the recurrent operand (h, r*h) left unrounded */
+    bool state_bf16;        /* the state h is stored in bf16 after each step (ts_variant.bf16_state) */
 } ts_ref_numerics;
 
 int ts_reference_run_nx(const ts_problem *p, const ts_weights *w, const ts_inputs *in, ts_outputs *out,
