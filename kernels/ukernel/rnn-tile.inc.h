@@ -286,10 +286,90 @@ TS_INLINE void xproj_rows(const int mr, bool first, int64_t K, const float *a, i
 #error "TS_ROW_TILES handles tails of at most 5 rows"
 #endif
 
+#if TS_BF16 == 1
+/* ---- bf16 weights in a compute-bound GEMM: widen once per k-block ----
+ * With many row tiles (the hoisted input projection: S*B rows) the shift
+ * widening of every weight vector, repeated for every row tile, makes the
+ * kernel slower than fp32 (it is FMA-bound, not bandwidth-bound, there).  So
+ * a k-block of the panel is widened once into an L1-sized fp32 buffer and
+ * every row tile reads that: the widening is paid once per block. */
+#define KCW (KC_BYTES / (NW * 4)) /* fp32 rows of the widened block */
+
+/* acc[r] += ab[r][0..kn) @ wf[kn x NW], both already in fp32 */
+TS_INLINE void acc_fma_wide(const int mr, tile_acc acc, float ab[][TS_AB + VF_LANES], const float *wf,
+                            int64_t kn)
+{
+    for (int64_t k = 0; k < kn; k++) {
+        vf w0 = vf_load(wf + k * NW), w1 = vf_load(wf + k * NW + VF_LANES);
+        vf w2 = vf_load(wf + k * NW + 2 * VF_LANES), w3 = vf_load(wf + k * NW + 3 * VF_LANES);
+#pragma GCC unroll 8
+        for (int r = 0; r < mr; r++) {
+            vf b = vf_bcast(ab[r] + k);
+            acc[r][0] = vf_fmadd(b, w0, acc[r][0]);
+            acc[r][1] = vf_fmadd(b, w1, acc[r][1]);
+            acc[r][2] = vf_fmadd(b, w2, acc[r][2]);
+            acc[r][3] = vf_fmadd(b, w3, acc[r][3]);
+        }
+    }
+}
+
+/* acc[r] += bf16(a[r*lda + 0..kn)) @ wf[kn x NW] (the operand rounded as read) */
+TS_INLINE void acc_fma_wide_rows(const int mr, tile_acc acc, const float *a, int64_t lda, const float *wf, int64_t kn)
+{
+    float ab[TS_MR][TS_AB + VF_LANES] __attribute__((aligned(64)));
+    for (int64_t k1 = 0; k1 < kn; k1 += TS_AB) {
+        const int64_t n = kn - k1 < TS_AB ? kn - k1 : TS_AB;
+        round_rows(mr, a + k1, lda, n, ab);
+        acc_fma_wide(mr, acc, ab, wf + k1 * NW, n);
+    }
+}
+
+/* wf[kn x NW] = the bf16 rows w[kn x NW] as fp32 (exact: a shift) */
+TS_INLINE void widen_block(const wtype *w, int64_t kn, float *wf)
+{
+    for (int64_t q = 0; q < kn * NW; q += VF_LANES)
+        vf_store(wf + q, TS_WLOAD(w + q));
+}
+
+/* One widened k-block of rows [r0, r0+mr): acc = first ? bias : c; acc += bf16(a) @ wf; c = acc */
+TS_INLINE void xproj_rows_wide(const int mr, bool first, int64_t kn, const float *a, int64_t lda, const float *wf,
+                               const float *bias, float *c)
+{
+    tile_acc acc;
+    if (first)
+        acc_bias(mr, acc, bias);
+    else
+        acc_load(mr, acc, c);
+    acc_fma_wide_rows(mr, acc, a, lda, wf, kn);
+    acc_store(mr, acc, c);
+}
+
+static void xproj_wide(int64_t rows, int64_t K, const float *a, int64_t lda, const wtype *w, const float *bias,
+                       float *c)
+{
+    float wf[KCW * NW] __attribute__((aligned(64)));
+    for (int64_t k0 = 0; k0 < K; k0 += KCW) {
+        const int64_t kn = K - k0 < KCW ? K - k0 : KCW;
+        const bool first = k0 == 0;
+        widen_block(w + k0 * NW, kn, wf);
+#define XPROJ_WIDE_BODY(mr, r0) \
+    xproj_rows_wide(mr, first, kn, a + (r0) * lda + k0, lda, wf, bias, c + (r0) * NW)
+        TS_ROW_TILES(rows, XPROJ_WIDE_BODY);
+#undef XPROJ_WIDE_BODY
+    }
+}
+#endif
+
 void TS_KN(xproj)(int64_t rows, int64_t K, const float *a, int64_t lda, const void *wv,
                   const float *bias, float *c)
 {
     const wtype *w = wv;
+#if TS_BF16 == 1
+    if (rows > TS_MR) { /* several row tiles: compute-bound, widen once per block */
+        xproj_wide(rows, K, a, lda, w, bias, c);
+        return;
+    }
+#endif
     for (int64_t k0 = 0; k0 < K; k0 += KC) {
         const int64_t kn = K - k0 < KC ? K - k0 : KC;
         const bool first = k0 == 0;
@@ -387,6 +467,8 @@ TS_INLINE void epi_gru_cand(const int mr, tile_acc acc, const ts_tile_args *t, i
 
 /* One k-block of rows [r0, r0+mr): acc = xacc; acc += a @ Wh[k0, k0+kn);
  * the last k-block applies the cell math, the others put acc back in xacc. */
+#if TS_BF16 != 1
+#define TS_STEP_WF
 #define TS_STEP_KERNEL(name, epi)                                                              \
     TS_INLINE void name##_rows(const int mr, const ts_tile_args *t, int64_t r0, int64_t k0,    \
                                int64_t kn)                                                     \
@@ -410,11 +492,47 @@ TS_INLINE void epi_gru_cand(const int mr, tile_acc acc, const ts_tile_args *t, i
         }                                                                                      \
     }
 
-#define STEP_BODY_step_lstm(mr, r0) step_lstm_rows(mr, t, r0, k0, kn)
-#define STEP_BODY_step_rnn(mr, r0) step_rnn_rows(mr, t, r0, k0, kn)
-#define STEP_BODY_step_gru_gates(mr, r0) step_gru_gates_rows(mr, t, r0, k0, kn)
-#define STEP_BODY_step_gru_cand(mr, r0) step_gru_cand_rows(mr, t, r0, k0, kn)
-#define STEP_BODY_step_lstmcell(mr, r0) step_lstmcell_rows(mr, t, r0, k0, kn)
+#else
+/* bf16 weights (TS_BF16 1): with several row tiles the step is FMA-bound, so
+ * each k-block of the panel is widened once into an fp32 buffer (KCW rows, the
+ * same L1 budget) that every row tile reads, as xproj_wide does; one row tile
+ * streams its bf16 weights and widens them as they come (bandwidth-bound). */
+#define TS_STEP_WF , (wide ? wf : NULL)
+#define TS_STEP_KERNEL(name, epi)                                                              \
+    TS_INLINE void name##_rows(const int mr, const ts_tile_args *t, int64_t r0, int64_t k0,    \
+                               int64_t kn, const float *wf)                                    \
+    {                                                                                          \
+        tile_acc acc;                                                                          \
+        acc_load(mr, acc, t->xacc + r0 * NW);                                                  \
+        const wtype *w_ = (const wtype *)t->wh + k0 * NW;                                      \
+        if (wf)                                                                                \
+            acc_fma_wide_rows(mr, acc, t->a + r0 * t->lda + k0, t->lda, wf, kn);               \
+        else                                                                                   \
+            acc_fma(mr, acc, t->a + r0 * t->lda + k0, t->lda, w_, kn, tile_prefetch(w_, kn, r0)); \
+        if (k0 + kn == t->K)                                                                   \
+            epi(mr, acc, t, r0);                                                               \
+        else                                                                                   \
+            acc_store(mr, acc, t->xacc + r0 * NW);                                             \
+    }                                                                                          \
+    void TS_KN(name)(const ts_tile_args *t)                                                    \
+    {                                                                                          \
+        const bool wide = t->rows > TS_MR;                                                     \
+        float wf[KCW * NW] __attribute__((aligned(64)));                                       \
+        const int64_t kc = wide ? KCW : t->K;                                                  \
+        for (int64_t k0 = 0; k0 < t->K; k0 += kc) {                                            \
+            const int64_t kn = t->K - k0 < kc ? t->K - k0 : kc;                                \
+            if (wide)                                                                          \
+                widen_block((const wtype *)t->wh + k0 * NW, kn, wf);                           \
+            TS_ROW_TILES(t->rows, STEP_BODY_##name);                                           \
+        }                                                                                      \
+    }
+#endif
+
+#define STEP_BODY_step_lstm(mr, r0) step_lstm_rows(mr, t, r0, k0, kn TS_STEP_WF)
+#define STEP_BODY_step_rnn(mr, r0) step_rnn_rows(mr, t, r0, k0, kn TS_STEP_WF)
+#define STEP_BODY_step_gru_gates(mr, r0) step_gru_gates_rows(mr, t, r0, k0, kn TS_STEP_WF)
+#define STEP_BODY_step_gru_cand(mr, r0) step_gru_cand_rows(mr, t, r0, k0, kn TS_STEP_WF)
+#define STEP_BODY_step_lstmcell(mr, r0) step_lstmcell_rows(mr, t, r0, k0, kn TS_STEP_WF)
 
 TS_STEP_KERNEL(step_lstm, epi_lstm)
 TS_STEP_KERNEL(step_rnn, epi_rnn)
