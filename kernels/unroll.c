@@ -66,6 +66,10 @@ struct ts_unroll_plan {
     float cell_clip, proj_clip; /* INFINITY when absent */
     layer lay[TS_MAX_LAYERS];
     float *pscr;           /* per thread [B][nw]: one projection panel */
+    /* bf16 tables with round_bf16: per thread, the step's GEMM operand [B x akmax]
+     * and a chunk's input [S*B x xkmax], rounded once for all the thread's panels */
+    float *abuf, *xbuf;
+    int64_t akmax, xkmax;
     float *x;              /* greedy (one-thread loop function): next input [B x I] */
     const float *next_x;   /* where that thread put it (ts_decoder_input) */
     /* greedy projection on every thread (NULL gw: one thread, ts_loop_call) */
@@ -114,7 +118,7 @@ void ts_unroll_release(void *plan)
         return;
     for (int l = 0; l < TS_MAX_LAYERS; l++)
         layer_free(&pl->lay[l]);
-    ts_free(pl->pscr), ts_free(pl->x);
+    ts_free(pl->pscr), ts_free(pl->x), ts_free(pl->abuf), ts_free(pl->xbuf);
     ts_free(pl->gw), ts_free(pl->gb), ts_free(pl->gz), ts_free(pl->gbest_z), ts_free(pl->gbest_i);
     ts_free(pl->gx);
     free(pl);
@@ -223,6 +227,13 @@ static int alloc_buffers(ts_unroll_plan *pl, ts_err *e)
         pl->S = lag < 1 ? 1 : lag < pl->S ? lag : pl->S;
     }
     bool ok = (pl->x = ts_alloc((size_t)(p->B * p->I) * 4));
+    if (ok && pl->uk->round_bf16) {
+        pl->akmax = pl->Rp > pl->Hp ? pl->Rp : pl->Hp;
+        for (int l = 0; l < pl->L; l++)
+            pl->xkmax = pl->lay[l].in_w > pl->xkmax ? pl->lay[l].in_w : pl->xkmax;
+        ok = (pl->abuf = ts_alloc((size_t)(p->threads * p->B * pl->akmax) * 4)) &&
+             (pl->xbuf = ts_alloc((size_t)(p->threads * pl->S * p->B * pl->xkmax) * 4));
+    }
     if (ok && p->P > 0)
         ok = (pl->pscr = ts_alloc((size_t)(p->threads * p->B * pl->lay[0].proj.nw) * 4));
     for (int l = 0; ok && l < pl->L; l++)
@@ -391,12 +402,30 @@ static void hoist(const worker *wk, const span *sp, int l, int64_t u0, int64_t u
     const ts_unroll_plan *pl = wk->pl;
     const layer *ly = &pl->lay[l];
     const int64_t B = pl->p.B;
+    const float *x = sp->x;
+    void (*xproj)(int64_t, int64_t, const float *, int64_t, const void *, const float *, float *) = pl->uk->xproj;
+    if (pl->xbuf && u1 > u0) { /* bf16: round the span's input once for all own panels */
+        float *xb = pl->xbuf + wk->t * pl->S * B * pl->xkmax;
+        pl->uk->round_bf16(sp->m * B * ly->in_w, sp->x, xb);
+        x = xb, xproj = pl->uk->xproj_pre;
+    }
     for (int k = 0; k < pl->nphase; k++) {
         const ts_pset *ps = &ly->ps[k];
         for (int64_t q = u0 / ps->upp; q < u1 / ps->upp; q++)
-            pl->uk->xproj(sp->m * B, ly->in_w, sp->x, ly->in_w, ts_pset_wx(ps, q),
-                          ts_pset_bias(ps, q), ly->xproj[k] + q * pl->S * B * ps->nw);
+            xproj(sp->m * B, ly->in_w, x, ly->in_w, ts_pset_wx(ps, q), ts_pset_bias(ps, q),
+                  ly->xproj[k] + q * pl->S * B * ps->nw);
     }
+}
+
+/* bf16: the step's operand rows [B x K] (stride lda) rounded once into this
+ * thread's buffer for all its panels (the kernels then use it as it is) */
+static void round_operand(const worker *wk, ts_tile_args *t)
+{
+    const ts_unroll_plan *pl = wk->pl;
+    float *ab = pl->abuf + wk->t * pl->p.B * pl->akmax;
+    for (int64_t b = 0; b < t->rows; b++)
+        pl->uk->round_bf16(t->K, t->a + b * t->lda, ab + b * t->K);
+    t->a = ab, t->lda = t->K, t->a_bf16 = true;
 }
 
 /* Phase k of layer l at slot s (its input pre-activations hoisted), own
@@ -416,6 +445,8 @@ static void cell_phase(const worker *wk, int l, int64_t s, int k, int64_t u0, in
     };
     if (ph == TS_PH_GRU_CAND)
         t.a = ly->rh, t.K = pl->p.H, t.lda = pl->Hp;
+    if (pl->abuf && u1 > u0)
+        round_operand(wk, &t);
     for (int64_t q = u0 / ps->upp; q < u1 / ps->upp; q++) {
         t.xacc = ly->xproj[k] + (q * pl->S + s) * B * ps->nw;
         t.wh = ts_pset_wh(ps, q);

@@ -42,6 +42,12 @@
 #ifndef TS_XPROJ_F32
 #define TS_XPROJ_F32 TS_KN(xproj)
 #endif
+/* TS_BF16 1: the driver may round the operand once for all panels */
+#if TS_BF16 == 1
+#define TS_PRE_FIELDS .xproj_pre = TS_KN(xproj_pre), .round_bf16 = TS_KN(round_bf16),
+#else
+#define TS_PRE_FIELDS
+#endif
 typedef TS_WTYPE wtype;
 /* acc_fma names its 4 weight vectors and the epilogues their gate blocks
  * (LSTM i j f o, GRU r r u u): a panel row must be exactly 4 vectors */
@@ -295,16 +301,15 @@ TS_INLINE void xproj_rows(const int mr, bool first, int64_t K, const float *a, i
  * every row tile reads that: the widening is paid once per block. */
 #define KCW (KC_BYTES / (NW * 4)) /* fp32 rows of the widened block */
 
-/* acc[r] += ab[r][0..kn) @ wf[kn x NW], both already in fp32 */
-TS_INLINE void acc_fma_wide(const int mr, tile_acc acc, float ab[][TS_AB + VF_LANES], const float *wf,
-                            int64_t kn)
+/* acc[r] += a[r*lda + 0..kn) @ wf[kn x NW], both already in fp32 (a bf16-exact) */
+TS_INLINE void acc_fma_wide(const int mr, tile_acc acc, const float *a, int64_t lda, const float *wf, int64_t kn)
 {
     for (int64_t k = 0; k < kn; k++) {
         vf w0 = vf_load(wf + k * NW), w1 = vf_load(wf + k * NW + VF_LANES);
         vf w2 = vf_load(wf + k * NW + 2 * VF_LANES), w3 = vf_load(wf + k * NW + 3 * VF_LANES);
 #pragma GCC unroll 8
         for (int r = 0; r < mr; r++) {
-            vf b = vf_bcast(ab[r] + k);
+            vf b = vf_bcast(a + r * lda + k);
             acc[r][0] = vf_fmadd(b, w0, acc[r][0]);
             acc[r][1] = vf_fmadd(b, w1, acc[r][1]);
             acc[r][2] = vf_fmadd(b, w2, acc[r][2]);
@@ -313,15 +318,32 @@ TS_INLINE void acc_fma_wide(const int mr, tile_acc acc, float ab[][TS_AB + VF_LA
     }
 }
 
-/* acc[r] += bf16(a[r*lda + 0..kn)) @ wf[kn x NW] (the operand rounded as read) */
-TS_INLINE void acc_fma_wide_rows(const int mr, tile_acc acc, const float *a, int64_t lda, const float *wf, int64_t kn)
+/* acc[r] += bf16(a[r*lda + 0..kn)) @ wf[kn x NW]: the operand rounded as read,
+ * or taken as it is when the caller rounded it already (pre) */
+TS_INLINE void acc_fma_wide_rows(const int mr, tile_acc acc, const float *a, int64_t lda, const float *wf, int64_t kn,
+                                 bool pre)
 {
+    if (pre) {
+        acc_fma_wide(mr, acc, a, lda, wf, kn);
+        return;
+    }
     float ab[TS_MR][TS_AB + VF_LANES] __attribute__((aligned(64)));
     for (int64_t k1 = 0; k1 < kn; k1 += TS_AB) {
         const int64_t n = kn - k1 < TS_AB ? kn - k1 : TS_AB;
         round_rows(mr, a + k1, lda, n, ab);
-        acc_fma_wide(mr, acc, ab, wf + k1 * NW, n);
+        acc_fma_wide(mr, acc, ab[0], TS_AB + VF_LANES, wf + k1 * NW, n);
     }
+}
+
+/* The operand a[r*lda + 0..kn), bf16-exact already (pre) or rounded here, times
+ * bf16 weights widened as they stream (one row tile: bandwidth-bound) */
+TS_INLINE void acc_fma_stream(const int mr, tile_acc acc, const float *a, int64_t lda, const wtype *w, int64_t kn,
+                              const char *pf, bool pre)
+{
+    if (pre)
+        acc_fma_f32(mr, acc, a, lda, w, kn, pf);
+    else
+        acc_fma(mr, acc, a, lda, w, kn, pf);
 }
 
 /* wf[kn x NW] = the bf16 rows w[kn x NW] as fp32 (exact: a shift) */
@@ -333,19 +355,19 @@ TS_INLINE void widen_block(const wtype *w, int64_t kn, float *wf)
 
 /* One widened k-block of rows [r0, r0+mr): acc = first ? bias : c; acc += bf16(a) @ wf; c = acc */
 TS_INLINE void xproj_rows_wide(const int mr, bool first, int64_t kn, const float *a, int64_t lda, const float *wf,
-                               const float *bias, float *c)
+                               const float *bias, float *c, bool pre)
 {
     tile_acc acc;
     if (first)
         acc_bias(mr, acc, bias);
     else
         acc_load(mr, acc, c);
-    acc_fma_wide_rows(mr, acc, a, lda, wf, kn);
+    acc_fma_wide_rows(mr, acc, a, lda, wf, kn, pre);
     acc_store(mr, acc, c);
 }
 
 static void xproj_wide(int64_t rows, int64_t K, const float *a, int64_t lda, const wtype *w, const float *bias,
-                       float *c)
+                       float *c, bool pre)
 {
     float wf[KCW * NW] __attribute__((aligned(64)));
     for (int64_t k0 = 0; k0 < K; k0 += KCW) {
@@ -353,10 +375,61 @@ static void xproj_wide(int64_t rows, int64_t K, const float *a, int64_t lda, con
         const bool first = k0 == 0;
         widen_block(w + k0 * NW, kn, wf);
 #define XPROJ_WIDE_BODY(mr, r0) \
-    xproj_rows_wide(mr, first, kn, a + (r0) * lda + k0, lda, wf, bias, c + (r0) * NW)
+    xproj_rows_wide(mr, first, kn, a + (r0) * lda + k0, lda, wf, bias, c + (r0) * NW, pre)
         TS_ROW_TILES(rows, XPROJ_WIDE_BODY);
 #undef XPROJ_WIDE_BODY
     }
+}
+#endif
+
+#if TS_BF16 == 1
+/* One row tile over bf16 weights widened as they stream; pre: a is bf16-exact */
+TS_INLINE void xproj_rows_stream(const int mr, bool first, int64_t K, const float *a, int64_t lda, const wtype *w,
+                                 const float *bias, float *c, const char *pf, bool pre)
+{
+    tile_acc acc;
+    if (first)
+        acc_bias(mr, acc, bias);
+    else
+        acc_load(mr, acc, c);
+    acc_fma_stream(mr, acc, a, lda, w, K, pf, pre);
+    acc_store(mr, acc, c);
+}
+
+static void xproj_bf16(int64_t rows, int64_t K, const float *a, int64_t lda, const wtype *w, const float *bias,
+                       float *c, bool pre)
+{
+    if (rows > TS_MR) { /* several row tiles: compute-bound, widen once per block */
+        xproj_wide(rows, K, a, lda, w, bias, c, pre);
+        return;
+    }
+    for (int64_t k0 = 0; k0 < K; k0 += KC) {
+        const int64_t kn = K - k0 < KC ? K - k0 : KC;
+        const bool first = k0 == 0;
+#define XPROJ_STREAM_BODY(mr, r0)                                                                    \
+    xproj_rows_stream(mr, first, kn, a + (r0) * lda + k0, lda, w + k0 * NW, bias, c + (r0) * NW,    \
+                      tile_prefetch(w + k0 * NW, kn, r0), pre)
+        TS_ROW_TILES(rows, XPROJ_STREAM_BODY);
+#undef XPROJ_STREAM_BODY
+    }
+}
+
+/* The same GEMM with an operand the caller rounded to bf16 already (the driver
+ * rounds a chunk's input once for all its panels: ts_ukernels.xproj_pre) */
+void TS_KN(xproj_pre)(int64_t rows, int64_t K, const float *a, int64_t lda, const void *wv, const float *bias,
+                      float *c)
+{
+    xproj_bf16(rows, K, a, lda, wv, bias, c, true);
+}
+
+/* n floats rounded to bf16 (RNE), kept as fp32: what the driver pre-rounds with */
+void TS_KN(round_bf16)(int64_t n, const float *src, float *dst)
+{
+    int64_t k = 0;
+    for (; k + VF_LANES <= n; k += VF_LANES)
+        vf_storeu(dst + k, vf_round_bf16(vf_loadu(src + k)));
+    if (k < n)
+        vf_storen(dst + k, vf_round_bf16(vf_loadn(src + k, (int)(n - k))), (int)(n - k));
 }
 #endif
 
@@ -365,10 +438,8 @@ void TS_KN(xproj)(int64_t rows, int64_t K, const float *a, int64_t lda, const vo
 {
     const wtype *w = wv;
 #if TS_BF16 == 1
-    if (rows > TS_MR) { /* several row tiles: compute-bound, widen once per block */
-        xproj_wide(rows, K, a, lda, w, bias, c);
-        return;
-    }
+    xproj_bf16(rows, K, a, lda, w, bias, c, false);
+    return;
 #endif
     for (int64_t k0 = 0; k0 < K; k0 += KC) {
         const int64_t kn = K - k0 < KC ? K - k0 : KC;
@@ -506,9 +577,10 @@ TS_INLINE void epi_gru_cand(const int mr, tile_acc acc, const ts_tile_args *t, i
         acc_load(mr, acc, t->xacc + r0 * NW);                                                  \
         const wtype *w_ = (const wtype *)t->wh + k0 * NW;                                      \
         if (wf)                                                                                \
-            acc_fma_wide_rows(mr, acc, t->a + r0 * t->lda + k0, t->lda, wf, kn);               \
+            acc_fma_wide_rows(mr, acc, t->a + r0 * t->lda + k0, t->lda, wf, kn, t->a_bf16);    \
         else                                                                                   \
-            acc_fma(mr, acc, t->a + r0 * t->lda + k0, t->lda, w_, kn, tile_prefetch(w_, kn, r0)); \
+            acc_fma_stream(mr, acc, t->a + r0 * t->lda + k0, t->lda, w_, kn,                   \
+                           tile_prefetch(w_, kn, r0), t->a_bf16);                              \
         if (k0 + kn == t->K)                                                                   \
             epi(mr, acc, t, r0);                                                               \
         else                                                                                   \
@@ -583,6 +655,7 @@ void TS_KN(argmax)(int64_t rows, const float *c, int64_t col0, float *best_z, in
                                : TS_WFMT_BF16_PAIRS,             \
         .xproj = TS_KN(xproj),                                   \
         .xproj_f32 = TS_XPROJ_F32,                               \
+        TS_PRE_FIELDS                                            \
         .step = {                                                \
             [TS_PH_RNN] = TS_KN(step_rnn),                       \
             [TS_PH_LSTM] = TS_KN(step_lstm),                     \

@@ -36,6 +36,7 @@ typedef struct ts_tile_args {
     float *c;            /* LSTM c, updated in place */
     float *rh, *u;       /* GRU r*h and u */
     const float *wci, *wcf, *wco; /* LSTMCell peepholes at unit u0 (zeros without them) */
+    bool a_bf16;         /* bf16 tables: a is already rounded to bf16 (round_bf16): use it as it is */
     float clip;          /* LSTMCell cell_clip (INFINITY without it) */
 } ts_tile_args;
 
@@ -54,6 +55,13 @@ typedef struct ts_ukernels {
      * fp32: the greedy logits and the LSTMCell projection (= xproj in fp32 tables) */
     void (*xproj_f32)(int64_t rows, int64_t K, const float *a, int64_t lda, const void *w,
                       const float *bias, float *c);
+    /* optional (NULL: none), bf16 tables: xproj over an operand already rounded
+     * to bf16, and the rounding itself (dst = bf16(src) as fp32, RNE).  The
+     * driver rounds a step's h (a chunk's input) once per thread for all its
+     * panels instead of once per panel; the numbers are the same. */
+    void (*xproj_pre)(int64_t rows, int64_t K, const float *a, int64_t lda, const void *w,
+                      const float *bias, float *c);
+    void (*round_bf16)(int64_t n, const float *src, float *dst);
     void (*step[TS_PH_COUNT])(const ts_tile_args *t);
     /* greedy: per row of one logits panel c[rows x TS_PANEL_VECS*lanes] (first
      * column col0), raise (best_z, best_i) on a strictly greater maximum,
