@@ -418,6 +418,13 @@ int ts_probe_init(ts_probe *pr, ts_probe_kind kind, int level, int threads, cons
     double per_unit = 0; /* work of one unit on one thread */
     if (kind == TS_PROBE_FMA) {
         pr->job = widest_fma(ts_cpu_isa(), &per_unit);
+    } else if (kind == TS_PROBE_DP_BF16) {
+#if TS_HAVE_AVX512
+        if ((ts_cpu_isa() & TS_ISA_AVX512BF16) != TS_ISA_AVX512BF16)
+#endif
+            return ts_fail(e, "probe: the bf16 dot-product probe needs AVX512-BF16");
+        pr->job = JOB_DP_BF16;
+        per_unit = TS_PEAK_FLOPS_DPBF16;
     } else {
         if (level < 0 || level >= TS_LEVELS || probe_buffer(pr, pk, e))
             return level < 0 || level >= TS_LEVELS ? ts_fail(e, "probe: no level %d", level) : -1;

@@ -63,7 +63,9 @@ void ts_peak_write_json(const ts_peak *pk, FILE *f, int indent);
 
 /* ---- calibration probes: the kernels above, as members of the timing
  * engine's rounds (harness/timing/rounds.c) ---- */
-typedef enum { TS_PROBE_FMA, TS_PROBE_READ } ts_probe_kind;
+/* TS_PROBE_DP_BF16: the vdpbf16ps loop, the roof of bf16 variants that compute
+ * with it (only where the CPU has AVX512-BF16) */
+typedef enum { TS_PROBE_FMA, TS_PROBE_READ, TS_PROBE_DP_BF16 } ts_probe_kind;
 typedef struct ts_probe {
     ts_probe_kind kind;
     int threads, level;  /* level: TS_LEVEL_* of a read probe */
