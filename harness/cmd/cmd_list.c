@@ -16,7 +16,9 @@ int ts_cmd_list(int argc, char **argv)
     char model[256], isa[128];
     ts_cpu_model(model, sizeof model);
     ts_isa_names(ts_cpu_isa(), isa, sizeof isa);
-    printf("CPU: %s [%s]\n\n%-14s %-9s %-46s %-11s %s\n", model, isa, "variant", "precision", "needs", "status",
+    const char *amx = ts_cpu_amx_why(); /* AMX needs the CPU, XCR0 and Linux's permission */
+    printf("CPU: %s [%s]%s%s%s\n\n%-14s %-9s %-46s %-11s %s\n", model, isa, *amx ? "; no amx_bf16: " : "", amx,
+           *amx ? "" : "", "variant", "precision", "needs", "status",
            "summary");
     for (size_t k = 0; k < ts_variant_count; k++) {
         const ts_variant *v = ts_variants[k];
