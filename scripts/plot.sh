@@ -125,7 +125,7 @@ drift_figure() {
   local data=$work/drift.data.csv series fmt err
   awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
            c["precision"] && $c["precision"] == "bf16" && $c["drift_out_max"] != "" {
-             print $c["variant"] "," $c["cell"] "," $c["E"] + $c["D"] "," $c["drift_out_max"] "," $c["drift_state_max"] }' \
+             print $c["variant"] "," $c["cell"] "-" $c["feed"] "," $c["E"] + $c["D"] "," $c["drift_out_max"] "," $c["drift_state_max"] }' \
       "$csv" | sort -t, -k1,2 -k3,3n >"$data"
   if [ ! -s "$data" ]; then note "drift_vs_seqlen: skipped: no bf16 rows with drift"; return 0; fi
   series=$(awk -F, '!s[$1 "/" $2]++ { print $1 "/" $2 }' "$data" | paste -sd' ')
