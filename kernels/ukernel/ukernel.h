@@ -36,8 +36,10 @@ typedef struct ts_tile_args {
     float *c;            /* LSTM c, updated in place */
     float *rh, *u;       /* GRU r*h and u */
     const float *wci, *wcf, *wco; /* LSTMCell peepholes at unit u0 (zeros without them) */
-    bool a_bf16;         /* bf16 tables: a is already rounded to bf16 (round_bf16): use it as it is */
     float clip;          /* LSTMCell cell_clip (INFINITY without it) */
+    /* bf16 tables: a is already rounded to bf16 (round_bf16): use it as it is.
+     * Last, so the fp32 kernels' code is the same as before it came. */
+    bool a_bf16;
 } ts_tile_args;
 
 typedef struct ts_ukernels {
