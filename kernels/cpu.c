@@ -61,12 +61,15 @@ static int amx_usable(void)
         snprintf(amx_why, sizeof amx_why, "the OS does not enable tile state (XCR0 bits 17, 18)");
         return 0;
     }
+    static char refused[sizeof amx_why]; /* kept: later calls do not ask again */
     if (asked < 0) {
         asked = syscall(SYS_arch_prctl, TS_ARCH_REQ_XCOMP_PERM, TS_XFEATURE_XTILEDATA) == 0;
         if (!asked)
-            snprintf(amx_why, sizeof amx_why, "Linux refused arch_prctl(ARCH_REQ_XCOMP_PERM, XTILEDATA): %s",
+            snprintf(refused, sizeof refused, "Linux refused arch_prctl(ARCH_REQ_XCOMP_PERM, XTILEDATA): %s",
                      strerror(errno));
     }
+    if (!asked)
+        snprintf(amx_why, sizeof amx_why, "%s", refused);
     return asked;
 }
 
