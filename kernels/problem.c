@@ -26,6 +26,36 @@ static const char *const feed_names[] = {"teacher", "greedy"};
 
 const char *ts_cell_name(ts_cell c) { return (unsigned)c < 3 ? cell_names[c] : "?"; }
 const char *ts_feed_name(ts_feed f) { return (unsigned)f < 2 ? feed_names[f] : "?"; }
+const char *ts_precision_name(ts_precision q) { return q == TS_PREC_BF16 ? "bf16" : "f32"; }
+
+static uint32_t f32_bits(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, 4);
+    return u;
+}
+
+static float f32_from(uint32_t u)
+{
+    float x;
+    memcpy(&x, &u, 4);
+    return x;
+}
+
+uint16_t ts_bf16_bits(float x)
+{
+    uint32_t u = f32_bits(x);
+    if ((u & 0x7fffffffu) > 0x7f800000u) /* NaN: keep the sign, make it quiet */
+        return (uint16_t)((u >> 16) | 0x40);
+    /* add half an ulp, minus one when the kept part is even: ties go to even;
+     * an overflow carries into the exponent (to inf), as it should */
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (uint16_t)(u >> 16);
+}
+
+float ts_bf16_round(float x) { return f32_from((uint32_t)ts_bf16_bits(x) << 16); }
+float ts_bf16_trunc(float x) { return f32_from(f32_bits(x) & 0xffff0000u); }
+
 int ts_cell_gates(ts_cell c) { return c == TS_CELL_RNN ? 1 : c == TS_CELL_GRU ? 3 : 4; }
 
 /* Strict decimal integer: digits only, no sign, no spaces, no overflow. */
@@ -514,6 +544,26 @@ double ts_weight_bytes(const ts_problem *p)
     for (int k = 0; k < p->layers; k++)
         n += layer_macs(p, k) + (p->peep ? 3.0 * (double)p->H : 0);
     return 4.0 * n;
+}
+
+double ts_weight_bytes_prec(const ts_problem *p, ts_precision q)
+{
+    if (q != TS_PREC_BF16)
+        return ts_weight_bytes(p);
+    double gates = 0, rest = 0; /* gate matrices in bf16; projection and peepholes fp32 */
+    for (int k = 0; k < p->layers; k++) {
+        gates += (double)(ts_layer_input(p, k) + ts_out_width(p)) * ts_cell_gates(p->cell) * (double)p->H;
+        rest += (double)p->H * (double)p->P + (p->peep ? 3.0 * (double)p->H : 0);
+    }
+    return 2.0 * gates + 4.0 * rest;
+}
+
+double ts_recurrent_bytes_prec(const ts_problem *p, ts_precision q)
+{
+    if (q != TS_PREC_BF16)
+        return ts_recurrent_bytes(p);
+    double gates = ts_cell_gates(p->cell) * (double)p->H * (double)ts_out_width(p);
+    return p->layers * (2.0 * gates + 4.0 * (double)p->H * (double)p->P);
 }
 
 double ts_recurrent_bytes(const ts_problem *p)

@@ -24,6 +24,9 @@ int ts_fail(ts_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 /* ---- problem descriptor ---- */
 typedef enum { TS_CELL_RNN = 0, TS_CELL_GRU = 1, TS_CELL_LSTM = 2 } ts_cell;
 typedef enum { TS_FEED_TEACHER = 0, TS_FEED_GREEDY = 1 } ts_feed;
+/* A variant's arithmetic: fp32 throughout, or bf16 cell weights and GEMM inputs
+ * (round-to-nearest-even) with fp32 accumulation, cell math and state. */
+typedef enum { TS_PREC_F32 = 0, TS_PREC_BF16 = 1 } ts_precision;
 
 typedef struct ts_problem {
     ts_cell cell;
@@ -68,6 +71,13 @@ int ts_problem_check(const ts_problem *p, ts_err *e);
 bool ts_problem_is_basic(const ts_problem *p, const char *variant, char *why, size_t n);
 const char *ts_cell_name(ts_cell c);
 const char *ts_feed_name(ts_feed f);
+const char *ts_precision_name(ts_precision q); /* "f32", "bf16" */
+/* fp32 -> bf16 with round-to-nearest-even (NaN stays a quiet NaN), as
+ * vcvtneps2bf16 rounds; the result kept as the fp32 it stands for, and its bits. */
+float ts_bf16_round(float x);
+uint16_t ts_bf16_bits(float x);
+/* The same by truncation (dropping the low 16 bits): only the tests' mutation. */
+float ts_bf16_trunc(float x);
 
 /* Gate blocks: RNN 1, GRU 3 (2 gates + candidate), LSTM 4. */
 int ts_cell_gates(ts_cell c);
@@ -112,6 +122,10 @@ double ts_flops_per_step(const ts_problem *p);   /* sum_k 2*B*((Ik+Hout)*G*H + H
 double ts_flops_total(const ts_problem *p);      /* (E+D) steps + greedy projections 2*B*Hout*V */
 double ts_weight_bytes(const ts_problem *p);     /* sum_k 4*(G*H*(Ik+Hout) + H*P + 3H peep) */
 double ts_recurrent_bytes(const ts_problem *p);  /* sum_k 4*(G*H*Hout + H*P), streamed every step */
+/* The same for a variant's precision: bf16 stores the cell's gate matrices in 2
+ * bytes; the LSTMCell projection and peepholes stay fp32 (4 bytes) */
+double ts_weight_bytes_prec(const ts_problem *p, ts_precision q);
+double ts_recurrent_bytes_prec(const ts_problem *p, ts_precision q);
 
 /* ---- weights, TF layout (row-major, inputs' rows first, then state rows) ----
  * Layer k's input width Ik is I for k = 0, else Hout; its recurrent rows have

@@ -66,6 +66,10 @@ struct ts_unroll_plan {
     float cell_clip, proj_clip; /* INFINITY when absent */
     layer lay[TS_MAX_LAYERS];
     float *pscr;           /* per thread [B][nw]: one projection panel */
+    /* bf16 tables with round_bf16: per thread, the step's GEMM operand [B x akmax]
+     * and a chunk's input [S*B x xkmax], rounded once for all the thread's panels */
+    float *abuf, *xbuf;
+    int64_t akmax, xkmax;
     float *x;              /* greedy (one-thread loop function): next input [B x I] */
     const float *next_x;   /* where that thread put it (ts_decoder_input) */
     /* greedy projection on every thread (NULL gw: one thread, ts_loop_call) */
@@ -114,7 +118,7 @@ void ts_unroll_release(void *plan)
         return;
     for (int l = 0; l < TS_MAX_LAYERS; l++)
         layer_free(&pl->lay[l]);
-    ts_free(pl->pscr), ts_free(pl->x);
+    ts_free(pl->pscr), ts_free(pl->x), ts_free(pl->abuf), ts_free(pl->xbuf);
     ts_free(pl->gw), ts_free(pl->gb), ts_free(pl->gz), ts_free(pl->gbest_z), ts_free(pl->gbest_i);
     ts_free(pl->gx);
     free(pl);
@@ -148,20 +152,23 @@ static int pack_layer(ts_unroll_plan *pl, int l, ts_err *e)
     const ts_cell_weights *cw = &pl->w->cell[l];
     layer *ly = &pl->lay[l];
     const int lanes = pl->uk->lanes;
+    const ts_wfmt f = pl->uk->wfmt; /* the cell's matrices in the table's format */
     const int64_t I = ly->in_w, R = pl->out_w, H = p->H;
     switch (p->cell) {
     case TS_CELL_LSTM:
-        if (ts_pset_pack(&ly->ps[0], cw->kernel, cw->bias, I, R, H, pl->Hp, 4, lanes, 2, p->forget_bias, e))
+        if (ts_pset_pack(&ly->ps[0], cw->kernel, cw->bias, I, R, H, pl->Hp, 4, lanes, 2, p->forget_bias, f, e))
             return -1;
-        if (p->P > 0 && ts_pset_pack(&ly->proj, cw->proj_kernel, NULL, H, 0, p->P, pl->Rp, 1, lanes, -1, 0, e))
+        /* the projection m @ Kp stays fp32 in every table (xproj_f32) */
+        if (p->P > 0 && ts_pset_pack(&ly->proj, cw->proj_kernel, NULL, H, 0, p->P, pl->Rp, 1, lanes, -1, 0,
+                                     TS_WFMT_F32, e))
             return -1;
         return 0;
     case TS_CELL_RNN:
-        return ts_pset_pack(&ly->ps[0], cw->kernel, cw->bias, I, R, H, pl->Hp, 1, lanes, -1, 0, e);
+        return ts_pset_pack(&ly->ps[0], cw->kernel, cw->bias, I, R, H, pl->Hp, 1, lanes, -1, 0, f, e);
     case TS_CELL_GRU:
-        if (ts_pset_pack(&ly->ps[0], cw->kernel, cw->bias, I, R, H, pl->Hp, 2, lanes, -1, 0, e))
+        if (ts_pset_pack(&ly->ps[0], cw->kernel, cw->bias, I, R, H, pl->Hp, 2, lanes, -1, 0, f, e))
             return -1;
-        return ts_pset_pack(&ly->ps[1], cw->cand_kernel, cw->cand_bias, I, R, H, pl->Hp, 1, lanes, -1, 0, e);
+        return ts_pset_pack(&ly->ps[1], cw->cand_kernel, cw->cand_bias, I, R, H, pl->Hp, 1, lanes, -1, 0, f, e);
     }
     return ts_fail(e, "unroll: unknown cell %d", (int)p->cell);
 }
@@ -220,6 +227,13 @@ static int alloc_buffers(ts_unroll_plan *pl, ts_err *e)
         pl->S = lag < 1 ? 1 : lag < pl->S ? lag : pl->S;
     }
     bool ok = (pl->x = ts_alloc((size_t)(p->B * p->I) * 4));
+    if (ok && pl->uk->round_bf16) {
+        pl->akmax = pl->Rp > pl->Hp ? pl->Rp : pl->Hp;
+        for (int l = 0; l < pl->L; l++)
+            pl->xkmax = pl->lay[l].in_w > pl->xkmax ? pl->lay[l].in_w : pl->xkmax;
+        ok = (pl->abuf = ts_alloc((size_t)(p->threads * p->B * pl->akmax) * 4)) &&
+             (pl->xbuf = ts_alloc((size_t)(p->threads * pl->S * p->B * pl->xkmax) * 4));
+    }
     if (ok && p->P > 0)
         ok = (pl->pscr = ts_alloc((size_t)(p->threads * p->B * pl->lay[0].proj.nw) * 4));
     for (int l = 0; ok && l < pl->L; l++)
@@ -300,7 +314,7 @@ static const char *page_note(const ts_unroll_plan *pl)
         for (int k = 0; k < 2; k++) {
             const ts_pset *ps = &pl->lay[l].ps[k];
             huge |= ps->huge;
-            big |= ps->panels * ps->nw * (ps->I > ps->R ? ps->I : ps->R) * 4 >= (2 << 20);
+            big |= ps->panels * ps->nw * (ps->I > ps->R ? ps->I : ps->R) * ps->esize >= (2 << 20);
         }
     return huge ? ", huge pages" : big ? ", 4K pages (huge pages not granted)" : "";
 }
@@ -315,8 +329,9 @@ static void describe(ts_unroll_plan *pl)
     char layers[64] = "";
     if (pl->L > 1)
         snprintf(layers, sizeof layers, ", %d layers %s", pl->L, pl->wavefront ? "in a wavefront" : "one by one");
-    snprintf(pl->detail, sizeof pl->detail, "%lldu x %d gates, %s tile, hoisted %s (%lld-step chunks)%s%s%s",
-             (long long)ps->upp, ps->gates, pl->uk->tile,
+    const char *wf = pl->uk->wfmt == TS_WFMT_BF16 ? ", bf16 weights" : pl->uk->wfmt == TS_WFMT_BF16_PAIRS ? ", bf16 pairs" : "";
+    snprintf(pl->detail, sizeof pl->detail, "%lldu x %d gates, %s tile%s, hoisted %s (%lld-step chunks)%s%s%s",
+             (long long)ps->upp, ps->gates, pl->uk->tile, wf,
              p->feed == TS_FEED_TEACHER ? "input" : "encoder input", (long long)pl->S, layers, page_note(pl),
              one_thread ? "; greedy projection on one thread (FALLBACK: no memory for the packed projection)" : "");
 }
@@ -401,12 +416,30 @@ static void hoist(const worker *wk, const span *sp, int l, int64_t u0, int64_t u
     const ts_unroll_plan *pl = wk->pl;
     const layer *ly = &pl->lay[l];
     const int64_t B = pl->p.B;
+    const float *x = sp->x;
+    void (*xproj)(int64_t, int64_t, const float *, int64_t, const void *, const float *, float *) = pl->uk->xproj;
+    if (pl->xbuf && u1 > u0) { /* bf16: round the span's input once for all own panels */
+        float *xb = pl->xbuf + wk->t * pl->S * B * pl->xkmax;
+        pl->uk->round_bf16(sp->m * B * ly->in_w, sp->x, xb);
+        x = xb, xproj = pl->uk->xproj_pre;
+    }
     for (int k = 0; k < pl->nphase; k++) {
         const ts_pset *ps = &ly->ps[k];
         for (int64_t q = u0 / ps->upp; q < u1 / ps->upp; q++)
-            pl->uk->xproj(sp->m * B, ly->in_w, sp->x, ly->in_w, ts_pset_wx(ps, q),
-                          ts_pset_bias(ps, q), ly->xproj[k] + q * pl->S * B * ps->nw);
+            xproj(sp->m * B, ly->in_w, x, ly->in_w, ts_pset_wx(ps, q), ts_pset_bias(ps, q),
+                  ly->xproj[k] + q * pl->S * B * ps->nw);
     }
+}
+
+/* bf16: the step's operand rows [B x K] (stride lda) rounded once into this
+ * thread's buffer for all its panels (the kernels then use it as it is) */
+static void round_operand(const worker *wk, ts_tile_args *t)
+{
+    const ts_unroll_plan *pl = wk->pl;
+    float *ab = pl->abuf + wk->t * pl->p.B * pl->akmax;
+    for (int64_t b = 0; b < t->rows; b++)
+        pl->uk->round_bf16(t->K, t->a + b * t->lda, ab + b * t->K);
+    t->a = ab, t->lda = t->K, t->a_bf16 = true;
 }
 
 /* Phase k of layer l at slot s (its input pre-activations hoisted), own
@@ -426,6 +459,8 @@ static void cell_phase(const worker *wk, int l, int64_t s, int k, int64_t u0, in
     };
     if (ph == TS_PH_GRU_CAND)
         t.a = ly->rh, t.K = pl->p.H, t.lda = pl->Hp;
+    if (pl->abuf && u1 > u0)
+        round_operand(wk, &t);
     for (int64_t q = u0 / ps->upp; q < u1 / ps->upp; q++) {
         t.xacc = ly->xproj[k] + (q * pl->S + s) * B * ps->nw;
         t.wh = ts_pset_wh(ps, q);
@@ -446,7 +481,7 @@ static void proj_phase(const worker *wk, int l, int64_t p0, int64_t p1)
     const float lim = pl->proj_clip;
     float *scr = pl->pscr + wk->t * B * nw, *h = ly->h[!wk->cur[l]];
     for (int64_t q = p0 / nw; q < p1 / nw; q++) {
-        pl->uk->xproj(B, pl->p.H, ly->m, pl->Hp, ts_pset_wx(ps, q), ts_pset_bias(ps, q), scr);
+        pl->uk->xproj_f32(B, pl->p.H, ly->m, pl->Hp, ts_pset_wx(ps, q), ts_pset_bias(ps, q), scr);
         for (int64_t b = 0; b < B; b++)
             for (int64_t j = 0; j < nw; j++) {
                 float v = scr[b * nw + j]; /* NaN passes the clip, as in TF */
@@ -600,7 +635,7 @@ static const float *greedy_project(const worker *wk, int64_t i)
         bz[b] = -FLT_MAX, bi[b] = -1; /* TF's argmax floor (ts_ukernels.argmax) */
     const int64_t q1 = pl->gpanels * (t + 1) / T;
     for (int64_t q = pl->gpanels * t / T; q < q1; q++) {
-        pl->uk->xproj(B, K, prev, K, pl->gw + q * K * nw, pl->gb + q * nw, z);
+        pl->uk->xproj_f32(B, K, prev, K, pl->gw + q * K * nw, pl->gb + q * nw, z); /* fp32 logits */
         pl->uk->argmax(B, z, q * nw, bz, bi);
     }
 #pragma omp barrier

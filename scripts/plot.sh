@@ -6,6 +6,7 @@
 #   thread_scaling              speed-up and parallel efficiency vs threads
 #   roofline                    GFLOP/s vs FLOP per recurrent weight byte, measured roofs
 #   variant_speedup             speed-up over naive and over onednn per problem
+#   drift_vs_seqlen             bf16 variants' drift from fp32 vs E+D (runs with bf16 rows)
 # A figure the folder has no data for is skipped with a one-line note.  A malformed
 # or empty points.csv is a one-line error and a non-zero exit; the figures are drawn
 # in a temporary folder and moved into place only when all of them succeeded, so an
@@ -118,6 +119,26 @@ figure time_vs_seqlen seqlen time_vs_seqlen
 figure thread_scaling threads thread_scaling
 figure roofline roofline roofline
 figure variant_speedup speedup variant_speedup
+
+# ---- bf16 drift (points.csv's drift columns; older runs have none) ------------------
+drift_figure() {
+  local data=$work/drift.data.csv series fmt err
+  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+           c["precision"] && $c["precision"] == "bf16" && $c["drift_out_max"] != "" {
+             print $c["variant"] "," $c["cell"] "-" $c["feed"] "," $c["E"] + $c["D"] "," $c["drift_out_max"] "," $c["drift_state_max"] }' \
+      "$csv" | sort -t, -k1,2 -k3,3n >"$data"
+  if [ ! -s "$data" ]; then note "drift_vs_seqlen: skipped: no bf16 rows with drift"; return 0; fi
+  series=$(awk -F, '!s[$1 "/" $2]++ { print $1 "/" $2 }' "$data" | paste -sd' ')
+  for fmt in png svg; do
+    err=$(gnuplot -e "fmt='$fmt'; data=$(gpstr "$data"); series=$(gpstr "$series")" \
+                  -e "outfile=$(gpstr "$tmp/plots/drift_vs_seqlen.$fmt"); footer=$(gpstr "$footer")" \
+                  "$gpdir/drift_vs_seqlen.gp" 2>&1) ||
+      die "drift_vs_seqlen.$fmt: gnuplot failed: $(echo "$err" | grep -v '^ *$' | tail -n 3 | paste -sd' ')"
+    [ -s "$tmp/plots/drift_vs_seqlen.$fmt" ] || die "drift_vs_seqlen.$fmt: gnuplot wrote nothing"
+  done
+  note "wrote plots/drift_vs_seqlen.png and .svg"
+}
+drift_figure
 
 # ---- move into place: replace plots/ as a whole -------------------------------------
 if [ -d "$dir/plots" ]; then mv "$dir/plots" "$tmp/old-plots"; fi

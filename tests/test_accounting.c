@@ -101,8 +101,24 @@ static void test_metrics(void)
     CHECK(ts_csv_format_row("r1", "h1", &pt, row, sizeof row) > 0);
     const char *want = "r1,h1,naive,lstm:b16:i512:h512:e25:d25:teacher:t2,lstm,16,512,512,25,25,teacher,0,2,ok,12,3,"
                        "100000,90000,105000,80000,110000,0.02,33.5544,41.943,2000,10,9.5,10.5,0.335544,0.041943,L3,"
-                       "100,50,0.03,0,2.09715,7e-07,1.53e-05,\"\"\n";
+                       "100,50,0.03,0,2.09715,7e-07,1.53e-05,f32,,,,,,,\"\"\n";
     CHECK_MSG(!strcmp(row, want), "\n got %s want %s", row, want);
+
+    /* a bf16 variant: its precision, half the recurrent bytes per step (bf16
+     * gate matrices), and its drift columns */
+    const ts_variant *bv = ts_variant_find("avx2-bf16");
+    if (bv) {
+        ts_point pb = pt;
+        pb.var = bv;
+        pb.drift = (ts_drift){.valid = true, .out_max = 1e-3, .out_rms = 2e-4, .state_max = 3e-3,
+                              .state_rms = 4e-4, .sym_agree = NAN, .first_div = -1};
+        ts_point_metrics(&pb, &m);
+        CHECK_NEAR(m.wgbps, 2.097152 / 2, 1e-12);
+        CHECK_NEAR(ts_recurrent_bytes_prec(&p, TS_PREC_BF16), 4194304.0 / 2, 0);
+        CHECK_NEAR(ts_weight_bytes_prec(&p, TS_PREC_BF16), 8388608.0 / 2, 0);
+        CHECK(ts_csv_format_row("r1", "h1", &pb, row, sizeof row) > 0);
+        CHECK_MSG(strstr(row, ",1.04858,7e-07,1.53e-05,bf16,0.001,0.0002,0.003,0.0004,,,\"\"\n") != NULL, "%s", row);
+    }
 
     /* a failed point: never timed, the verification numbers and the reason */
     pt.status = TS_PT_FAIL;
@@ -110,7 +126,7 @@ static void test_metrics(void)
     snprintf(pt.label, sizeof pt.label, "error 0.5 at \"out[0][1][2]\"");
     CHECK(ts_csv_format_row("r1", "h1", &pt, row, sizeof row) > 0);
     want = "r1,h1,naive,lstm:b16:i512:h512:e25:d25:teacher:t2,lstm,16,512,512,25,25,teacher,0,2,fail,,,,,,,,,,,,,,,,,,,,,,"
-           ",0.5,1.53e-05,\"error 0.5 at \"\"out[0][1][2]\"\"\"\n";
+           ",0.5,1.53e-05,f32,,,,,,,\"error 0.5 at \"\"out[0][1][2]\"\"\"\n";
     CHECK_MSG(!strcmp(row, want), "\n got %s want %s", row, want);
     /* every row has the header's columns */
     int commas = 0, quoted = 0, header_commas = 0;

@@ -89,18 +89,19 @@ out=$("$TS" compare $FX/C --variants avx2,naive --csv)
 has "$out" "avx2,naive,lstm:b2:i8:h8:e3:d3:teacher:t1,100,1000,0.102041,0.0980392,0.105263,paired,slower"
 
 # --- summary -------------------------------------------------------------------
+# (these fixtures predate the precision column: read by name, every row is f32)
 # B: rnn t1 best avx2 (40 us; naive 101 -> 2.52x; no onednn row), lstm best avx2
 # (50 us; naive 500 -> 10x; fastest oneDNN is onednn-ldigo 70 -> 1.40x), gru only
 # avx2, the t2 problem has no ok row.
 out=$("$TS" summary $FX/B) || bad "summary exit status"
-has "$out" "rnn:b1:i4:h4:e2:d2:teacher:t1  avx2      2.50    2.5%    2.52x         -"
-has "$out" "lstm:b2:i8:h8:e3:d3:teacher:t1 avx2     12.50   12.5%   10.00x     1.40x"
-has "$out" "gru:b1:i4:h8:e2:d2:teacher:t1  avx2      3.00    3.0%        -         -"
-has "$out" "rnn:b1:i4:h4:e2:d2:teacher:t2  -            -       -        -         -  (no variant ok)"
+has "$out" "rnn:b1:i4:h4:e2:d2:teacher:t1  avx2  f32      2.50    2.5%    2.52x         -"
+has "$out" "lstm:b2:i8:h8:e3:d3:teacher:t1 avx2  f32     12.50   12.5%   10.00x     1.40x"
+has "$out" "gru:b1:i4:h8:e2:d2:teacher:t1  avx2  f32      3.00    3.0%        -         -"
+has "$out" "rnn:b1:i4:h4:e2:d2:teacher:t2  -       -         -       -        -         -  (no variant ok)"
 has_part "$out" "best variant per problem (4 problems): avx2 3"
 # A: lstm best is onednn (80 us) ahead of avx2 (100) and blocked (failed, never timed)
 out=$("$TS" summary $FX/A)
-has "$out" "lstm:b2:i8:h8:e3:d3:teacher:t1 onednn      5.00    5.0%    5.00x     1.00x"
+has "$out" "lstm:b2:i8:h8:e3:d3:teacher:t1 onednn  f32      5.00    5.0%    5.00x     1.00x"
 has_part "$out" "avx2 1, onednn 1"
 
 # --- bad input -----------------------------------------------------------------

@@ -169,6 +169,30 @@ static int golden_load(const char *case_dir, const ts_problem *p, golden *g, ts_
 
 /* ---- running and comparing ---- */
 
+/* A bf16 variant: the bf16 method on the golden weights (step-local and
+ * against the bf16-rounded reference), its drift from TensorFlow's fp32
+ * outputs, and TF's outputs themselves at the bf16 end-to-end tolerance
+ * (so a change of semantics, which the self-consistent bf16 method cannot
+ * see, still FAILs against TF). */
+static void check_bf16(const ts_problem *p, const ts_weights *w, const golden *g, const ts_outputs *got,
+                       ts_verdict *vd)
+{
+    ts_verify_bf16(p, w, &g->t.in, got, &g->expect.o, NULL, vd);
+    if (vd->status == TS_FAIL || vd->status == TS_ERROR)
+        return;
+    /* a greedy symbol may legitimately differ from fp32 decoding (drift; the
+     * step-local check has proven it the argmax of the variant's own output):
+     * every difference counts as a tie, outputs are compared up to it */
+    double *ties = calloc((size_t)(p->D * p->B) + 1, sizeof *ties);
+    ts_verdict vt;
+    ts_compare(p, got, &g->expect.o, ties, ts_tolerance_bf16(p), ties ? 1.0 : 0, &vt);
+    free(ties);
+    if (vt.status == TS_FAIL) {
+        vd->status = TS_FAIL;
+        snprintf(vd->reason, sizeof vd->reason, "against TensorFlow at the bf16 tolerance: %.400s", vt.reason);
+    }
+}
+
 /* Run a variant (NULL: the reference) on the golden tensors with problem p and
  * weights w; compare with TF at ts_tolerance(p).  Greedy: no margins, so any symbol
  * difference fails (the generator guarantees a clear argmax margin at every step). */
@@ -182,6 +206,8 @@ static ts_status check_one(const ts_variant *v, const ts_problem *p, const ts_we
     int rc = v ? ts_run_variant(v, p, w, &g->t.in, &got.o, e) : ts_reference_run(p, w, &g->t.in, &got.o, NULL, e);
     if (rc)
         vd->status = TS_ERROR;
+    else if (v && v->precision == TS_PREC_BF16)
+        check_bf16(p, w, g, &got.o, vd);
     else
         ts_compare(p, &got.o, &g->expect.o, NULL, ts_tolerance(p), 0, vd);
     ts_result_free(&got);
@@ -196,6 +222,10 @@ static void report(const golden_case *c, const char *who, const ts_verdict *vd, 
     printf("%-10s %-22s %-12s max_abs %.3g  worst %.3f of tol %.3g%s%s\n", ts_status_name(vd->status), c->name,
            who, vd->max_abs, vd->worst_ratio, vd->tol, vd->reason[0] ? "  " : "",
            vd->status == TS_ERROR ? e->msg : vd->reason);
+    if (vd->drift.valid) /* bf16: reported, not pass/fail */
+        printf("%-10s %-22s %-12s drift from TF: out max %.3g rms %.3g, state max %.3g rms %.3g, symbols %.3f "
+               "agree, first divergence %lld\n", "", c->name, who, vd->drift.out_max, vd->drift.out_rms,
+               vd->drift.state_max, vd->drift.state_rms, vd->drift.sym_agree, (long long)vd->drift.first_div);
     CHECK_MSG(ok, "%s vs TensorFlow on %s (%s): %s%s", who, c->name, c->desc, ts_status_name(vd->status),
               vd->status == TS_ERROR ? e->msg : vd->reason);
     if (!ok)

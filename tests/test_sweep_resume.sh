@@ -41,7 +41,8 @@ import csv, glob, json, math, os, sys
 d, n = sys.argv[1], int(sys.argv[2])
 head = ("run_id,host,variant,problem,cell,B,I,H,E,D,feed,V,threads,status,rounds,iters,median_us,ci_lo_us,"
         "ci_hi_us,min_us,mean_us,cv,gflops_median,gflops_best,us_per_step,cal,cal_lo,cal_hi,peak_frac,"
-        "bw_frac,bw_level,probe_gflops,probe_gbps,probe_spread,unstable,wgbps,max_abs_err,tol,label")
+        "bw_frac,bw_level,probe_gflops,probe_gbps,probe_spread,unstable,wgbps,max_abs_err,tol,precision,"
+        "drift_out_max,drift_out_rms,drift_state_max,drift_state_rms,sym_agree,first_div,label")
 ncol = len(head.split(","))
 text = open(os.path.join(d, "points.csv")).read()
 assert text.endswith("\n"), "torn last line"

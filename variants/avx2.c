@@ -15,7 +15,7 @@ const ts_variant ts_variant_avx2 = {
 /* The same kernels, layers in a wavefront (MultiRNNCell problems, :l2 and up). */
 const ts_variant ts_variant_avx2_wavefront = {
     .name = "avx2-wavefront",
-    .summary = "avx2 with stacked layers as a wavefront: layer l at step t beside layer l+1 at step t-1",
+    .summary = "avx2 with stacked layers as a wavefront over chunks: layer l+1 on chunk c-1 beside layer l on chunk c",
     .isa = TS_ISA_AVX2_FMA,
     .impl = &ts_ukernels_avx2,
     TS_UNROLL_WAVEFRONT_OPS,

@@ -31,7 +31,8 @@ bool ts_variant_isa_ok(const ts_variant *v, char *why, size_t n)
     char need[128], got[128];
     ts_isa_names(v->isa & ~have, need, sizeof need);
     ts_isa_names(have, got, sizeof got);
-    snprintf(why, n, "needs %s; CPU has %s", need, got);
+    const char *amx = (v->isa & ~have & TS_ISA_AMX_BF16) ? ts_cpu_amx_why() : "";
+    snprintf(why, n, "needs %s; CPU has %s%s%s%s", need, got, *amx ? " (" : "", amx, *amx ? ")" : "");
     return false;
 }
 

@@ -14,6 +14,14 @@ typedef struct ts_variant {
     const char *name;    /* command line and results: "avx512" */
     const char *summary; /* one line for `tiedseq list` */
     uint32_t isa;        /* TS_ISA_* bits it needs; the registry checks them, not the variant */
+    /* its arithmetic (kernels/tiedseq.h); omitted = TS_PREC_F32.  verify checks a
+     * bf16 variant against the reference on bf16-rounded operands
+     * (docs/correctness.md, "bf16 variants") and reports its drift from fp32 */
+    ts_precision precision;
+    /* bf16 only: the state h itself is stored in bf16 between steps (oneDNN's
+     * bf16 RNN), so its outputs are bf16 values; verification rounds the
+     * reference's h alike and allows the one-ulp flips of that rounding */
+    bool bf16_state;
     /* handed to prepare: what distinguishes variants that share their operations
      * (a micro-kernel table, a oneDNN weight format); NULL when unused */
     const void *impl;

@@ -13,7 +13,27 @@ typedef struct ref_state {
     float *h[TS_MAX_LAYERS], *c[TS_MAX_LAYERS];
     float *y[2];          /* ping-pong layer outputs */
     float *z, *zc, *rh, *m; /* pre-activations [B x 4H], GRU [B x H] x 2, LSTM m before projection */
+    float (*rx)(float), (*rs)(float); /* rounding of a cell GEMM's input and state operand; NULL: none */
+    float (*rstate)(float);           /* rounding of the stored state h after a step; NULL: none */
 } ref_state;
+
+/* The stored state of layer k after its step, rounded as the variant stores it */
+static void round_state(ref_state *s, int k)
+{
+    for (int64_t j = 0; s->rstate && j < s->p->B * ts_out_width(s->p); j++)
+        s->h[k][j] = s->rstate(s->h[k][j]);
+}
+
+/* The operand roundings of nx: both NULL for fp32 */
+static void set_numerics(ref_state *s, const ts_ref_numerics *nx)
+{
+    s->rx = s->rs = s->rstate = NULL;
+    if (!nx || nx->precision != TS_PREC_BF16)
+        return;
+    s->rx = nx->round ? nx->round : ts_bf16_round;
+    s->rs = nx->keep_state ? NULL : s->rx;
+    s->rstate = nx->state_bf16 ? s->rx : NULL;
+}
 
 static float sigm(float x) { return (float)(1.0 / (1.0 + exp(-(double)x))); }
 static float tnh(float x) { return (float)tanh((double)x); }
@@ -22,27 +42,37 @@ static float r32(double x) { return (float)x; }
 /* tf.clip_by_value(x, -a, a): exact in any precision; NaN passes through */
 static float clip(float x, float a) { return x > a ? a : x < -a ? -a : x; }
 
+static float keep(float v) { return v; }
+
 /* z[B x cols] = fp32(fp32(sum_k [x,h]_k K_kj in double) + bias_j); x is [B x nx],
- * h [B x nh], K [(nx+nh) x cols] */
-static void matmul_bias(int64_t B, const float *x, int64_t nx, const float *h, int64_t nh,
-                        const float *K, const float *bias, int64_t cols, float *z)
+ * h [B x nh], K [(nx+nh) x cols]; rx, rh round x and h first (NULL: as they are) */
+static void matmul_bias_r(int64_t B, const float *x, int64_t nx, const float *h, int64_t nh,
+                          const float *K, const float *bias, int64_t cols, float *z, float (*rx)(float),
+                          float (*rh)(float))
 {
+    rx = rx ? rx : keep, rh = rh ? rh : keep;
     for (int64_t b = 0; b < B; b++)
         for (int64_t j = 0; j < cols; j++) {
             double acc = 0;
             for (int64_t k = 0; k < nx; k++)
-                acc += (double)x[b * nx + k] * K[k * cols + j];
+                acc += (double)rx(x[b * nx + k]) * K[k * cols + j];
             for (int64_t k = 0; k < nh; k++)
-                acc += (double)h[b * nh + k] * K[(nx + k) * cols + j];
+                acc += (double)rh(h[b * nh + k]) * K[(nx + k) * cols + j];
             z[b * cols + j] = bias ? r32((double)r32(acc) + bias[j]) : r32(acc);
         }
+}
+
+static void matmul_bias(int64_t B, const float *x, int64_t nx, const float *h, int64_t nh,
+                        const float *K, const float *bias, int64_t cols, float *z)
+{
+    matmul_bias_r(B, x, nx, h, nh, K, bias, cols, z, NULL, NULL);
 }
 
 static void rnn_cell(ref_state *s, int k, const float *x, int64_t nx)
 {
     const ts_problem *p = s->p;
     const ts_cell_weights *cw = &s->w->cell[k];
-    matmul_bias(p->B, x, nx, s->h[k], p->H, cw->kernel, cw->bias, p->H, s->z);
+    matmul_bias_r(p->B, x, nx, s->h[k], p->H, cw->kernel, cw->bias, p->H, s->z, s->rx, s->rs);
     for (int64_t j = 0; j < p->B * p->H; j++)
         s->h[k][j] = tnh(s->z[j]);
 }
@@ -53,11 +83,11 @@ static void gru_cell(ref_state *s, int k, const float *x, int64_t nx)
     const ts_cell_weights *cw = &s->w->cell[k];
     const int64_t B = p->B, H = p->H;
     float *h = s->h[k];
-    matmul_bias(B, x, nx, h, H, cw->kernel, cw->bias, 2 * H, s->z);
+    matmul_bias_r(B, x, nx, h, H, cw->kernel, cw->bias, 2 * H, s->z, s->rx, s->rs);
     for (int64_t b = 0; b < B; b++)
         for (int64_t j = 0; j < H; j++)
             s->rh[b * H + j] = r32((double)sigm(s->z[b * 2 * H + j]) * h[b * H + j]);
-    matmul_bias(B, x, nx, s->rh, H, cw->cand_kernel, cw->cand_bias, H, s->zc);
+    matmul_bias_r(B, x, nx, s->rh, H, cw->cand_kernel, cw->cand_bias, H, s->zc, s->rx, s->rs);
     for (int64_t b = 0; b < B; b++)
         for (int64_t j = 0; j < H; j++) {
             float u = sigm(s->z[b * 2 * H + H + j]), c = tnh(s->zc[b * H + j]);
@@ -95,7 +125,7 @@ static void lstm_cell(ref_state *s, int k, const float *x, int64_t nx)
     const ts_problem *p = s->p;
     const ts_cell_weights *cw = &s->w->cell[k];
     const int64_t B = p->B, H = p->H, Ho = ts_out_width(p);
-    matmul_bias(B, x, nx, s->h[k], Ho, cw->kernel, cw->bias, 4 * H, s->z);
+    matmul_bias_r(B, x, nx, s->h[k], Ho, cw->kernel, cw->bias, 4 * H, s->z, s->rx, s->rs);
     float *m = p->P ? s->m : s->h[k]; /* without projection m is the state */
     for (int64_t b = 0; b < B; b++)
         for (int64_t u = 0; u < H; u++)
@@ -122,6 +152,7 @@ static const float *ref_step(ref_state *s, const float *x)
         case TS_CELL_GRU: gru_cell(s, k, in, nx); break;
         case TS_CELL_LSTM: lstm_cell(s, k, in, nx); break;
         }
+        round_state(s, k);
         float *y = s->y[k & 1];
         /* ResidualWrapper: output = input + cell output, after projection and
          * proj_clip, not clipped; the state keeps the cell's own output */
@@ -136,8 +167,8 @@ static const float *ref_step(ref_state *s, const float *x)
  * argmax is TF's (Eigen's ArgMax reducer): it starts at (index 0, -FLT_MAX) and
  * takes a logit only if strictly greater, so NaN is skipped, ties keep the
  * smallest index, and a row with no logit above -FLT_MAX (all NaN or -inf) gives 0. */
-static void ref_argmax_embed(const ts_problem *p, const ts_weights *w, const float *prev,
-                             float *next, int32_t *symbols, double *margins)
+void ts_reference_argmax_embed(const ts_problem *p, const ts_weights *w, const float *prev, float *next,
+                               int32_t *symbols, double *margins)
 {
     const int64_t H = ts_out_width(p), V = p->V, I = p->I;
     for (int64_t b = 0; b < p->B; b++) {
@@ -197,9 +228,16 @@ static void copy_states(const ref_state *s, float *h, float *c)
 int ts_reference_run(const ts_problem *p, const ts_weights *w, const ts_inputs *in,
                      ts_outputs *out, double *margins, ts_err *e)
 {
+    return ts_reference_run_nx(p, w, in, out, margins, NULL, e);
+}
+
+int ts_reference_run_nx(const ts_problem *p, const ts_weights *w, const ts_inputs *in, ts_outputs *out,
+                        double *margins, const ts_ref_numerics *nx, ts_err *e)
+{
     const size_t BO = (size_t)(p->B * ts_out_width(p)), BI = (size_t)(p->B * p->I);
     const size_t LBO = BO * (size_t)p->layers, LBH = (size_t)(p->B * p->H) * (size_t)p->layers;
     ref_state s = {.p = p, .w = w};
+    set_numerics(&s, nx);
     float *x = calloc(BI, 4);
     int rc = 0;
     if (!ref_alloc(&s) || !x) {
@@ -220,7 +258,7 @@ int ts_reference_run(const ts_problem *p, const ts_weights *w, const ts_inputs *
                 for (int64_t b = 0; mg && b < p->B; b++)
                     mg[b] = INFINITY;
             } else {
-                ref_argmax_embed(p, w, prev, x, sym, mg);
+                ts_reference_argmax_embed(p, w, prev, x, sym, mg);
             }
             xi = x;
         } else {
@@ -240,4 +278,111 @@ done:
     ref_free(&s);
     free(x);
     return rc;
+}
+
+/* ---- bf16: the step-local check's one cell, the rounded weights ---- */
+
+/* The distance of v from the nearest bf16 rounding boundary (a midpoint
+ * between two neighbouring bf16 values), and the bf16 ulp at v. */
+static void bf16_boundary(float v, double *dist, double *ulp)
+{
+    int ex;
+    frexp((double)v, &ex); /* |v| in [2^(ex-1), 2^ex): 8 significant bits */
+    *ulp = ldexp(1.0, ex - 8);
+    double lo = floor((double)v / *ulp) * *ulp, mid = lo + *ulp / 2;
+    *dist = fabs((double)v - mid);
+}
+
+/* GRU: slack[b] = max_j sum over ambiguous k of |Wc_kj| * ulp(r*h_k) (see reference.h) */
+static void gru_slack(const ref_state *s, int k, int64_t nx, double tol, double *slack)
+{
+    const ts_problem *p = s->p;
+    const int64_t H = p->H;
+    const float *Wc = s->w->cell[k].cand_kernel + nx * H; /* the state rows */
+    double *col = calloc((size_t)H, sizeof *col);
+    for (int64_t b = 0; b < p->B; b++) {
+        slack[b] = 0;
+        if (!col)
+            continue;
+        memset(col, 0, (size_t)H * sizeof *col);
+        for (int64_t q = 0; q < H; q++) {
+            /* the variant's r*h may differ by its sigmoid's error at z_r (the
+             * one-step GEMM's tol*(1+|z|), times sigma' <= 1/4 and |h| <= 1),
+             * which tol*(1+|z_r|) covers with the activations' few ulp */
+            float v = s->rh[b * H + q], zr = s->z[b * 2 * H + q];
+            double dist, ulp;
+            if (!isfinite(v) || v == 0)
+                continue;
+            bf16_boundary(v, &dist, &ulp);
+            if (dist > tol * (1 + fabs((double)zr))) /* both sides round it alike */
+                continue;
+            for (int64_t j = 0; j < H; j++)
+                col[j] += fabs(Wc[q * H + j]) * ulp;
+        }
+        for (int64_t j = 0; j < H; j++)
+            slack[b] = col[j] > slack[b] ? col[j] : slack[b];
+    }
+    free(col);
+}
+
+int ts_reference_cell(const ts_problem *p, const ts_weights *w, const ts_ref_numerics *nx, int k,
+                      const float *x, float *h, float *c, double tol, double *slack, ts_err *e)
+{
+    ts_problem one = *p;
+    one.layers = 1; /* the scratch of one layer: h[0], c[0] */
+    ref_state s = {.p = &one, .w = w};
+    set_numerics(&s, nx);
+    if (!ref_alloc(&s)) {
+        ref_free(&s);
+        return ts_fail(e, "reference: out of memory");
+    }
+    s.p = p;
+    float *h0 = s.h[0], *c0 = s.c[0];
+    s.h[k] = h, s.c[k] = c ? c : c0; /* the caller's state, updated in place */
+    const int64_t nxw = ts_layer_input(p, k);
+    switch (p->cell) {
+    case TS_CELL_RNN: rnn_cell(&s, k, x, nxw); break;
+    case TS_CELL_GRU: gru_cell(&s, k, x, nxw); break;
+    case TS_CELL_LSTM: lstm_cell(&s, k, x, nxw); break;
+    }
+    round_state(&s, k);
+    for (int64_t b = 0; slack && b < p->B; b++)
+        slack[b] = 0;
+    if (slack && p->cell == TS_CELL_GRU && s.rs)
+        gru_slack(&s, k, nxw, tol, slack);
+    s.h[k] = NULL, s.c[k] = NULL;
+    s.h[0] = h0, s.c[0] = c0;
+    ref_free(&s);
+    return 0;
+}
+
+int ts_weights_round_bf16(const ts_problem *p, const ts_weights *w, float (*round)(float), ts_weights *out,
+                          float **store, ts_err *e)
+{
+    round = round ? round : ts_bf16_round;
+    *out = *w;
+    size_t total = 0, n[TS_MAX_LAYERS][2] = {{0}};
+    for (int k = 0; k < p->layers; k++) {
+        int64_t rows = ts_layer_input(p, k) + ts_out_width(p);
+        n[k][0] = (size_t)(rows * (p->cell == TS_CELL_GRU ? 2 : ts_cell_gates(p->cell)) * p->H);
+        n[k][1] = p->cell == TS_CELL_GRU ? (size_t)(rows * p->H) : 0;
+        total += n[k][0] + n[k][1];
+    }
+    float *buf = *store = malloc(total * sizeof(float) + 1);
+    if (!buf)
+        return ts_fail(e, "reference: out of memory for bf16 weights");
+    for (int k = 0; k < p->layers; k++)
+        for (int m = 0; m < 2; m++) {
+            const float *src = m ? w->cell[k].cand_kernel : w->cell[k].kernel;
+            if (!n[k][m])
+                continue;
+            for (size_t q = 0; q < n[k][m]; q++)
+                buf[q] = round(src[q]);
+            if (m)
+                out->cell[k].cand_kernel = buf;
+            else
+                out->cell[k].kernel = buf;
+            buf += n[k][m];
+        }
+    return 0;
 }

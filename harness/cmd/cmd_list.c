@@ -16,13 +16,17 @@ int ts_cmd_list(int argc, char **argv)
     char model[256], isa[128];
     ts_cpu_model(model, sizeof model);
     ts_isa_names(ts_cpu_isa(), isa, sizeof isa);
-    printf("CPU: %s [%s]\n\n%-14s %-46s %-11s %s\n", model, isa, "variant", "needs", "status", "summary");
+    const char *amx = ts_cpu_amx_why(); /* AMX needs the CPU, XCR0 and Linux's permission */
+    printf("CPU: %s [%s]%s%s%s\n\n%-14s %-9s %-46s %-11s %s\n", model, isa, *amx ? "; no amx_bf16: " : "", amx,
+           *amx ? "" : "", "variant", "precision", "needs", "status",
+           "summary");
     for (size_t k = 0; k < ts_variant_count; k++) {
         const ts_variant *v = ts_variants[k];
         char need[128], why[256];
         ts_isa_names(v->isa, need, sizeof need);
         bool ok = ts_variant_isa_ok(v, why, sizeof why);
-        printf("%-14s %-46s %-11s %s%s%s\n", v->name, need, ok ? "available" : "unsupported",
+        printf("%-14s %-9s %-46s %-11s %s%s%s\n", v->name, ts_precision_name(v->precision), need,
+               ok ? "available" : "unsupported",
                v->summary, ok ? "" : " -- ", ok ? "" : why);
     }
     return 0;

@@ -12,7 +12,8 @@ static void peak_usage(FILE *f)
 {
     fprintf(f,
             "usage: tiedseq peak [--threads N] [--seconds S] [--out FILE] | --load FILE\n\n"
-            "Measures this machine's roofs: fp32 FMA peak per ISA (AVX2 ymm, AVX-512 zmm)\n"
+            "Measures this machine's roofs: fp32 FMA peak per ISA (AVX2 ymm, AVX-512 zmm), the bf16\n"
+            "dot-product peak (vdpbf16ps) and AMX tile peak (tdpbf16ps) where the CPU has them\n"
             "for 1..N threads, read bandwidth with vector loads at L1/L2/L3/DRAM working\n"
             "sets, and the cost of one OpenMP barrier.  Each number is the best of\n"
             "several runs (a peak: disturbances only ever slow a run down).\n"
@@ -68,6 +69,14 @@ static void print_table(const ts_peak *pk)
         cell(pk->bw_gbps[3][t], 10);
         printf(" | %8.1f\n", pk->barrier_ns[t]);
     }
+    /* the bf16 roofs: per thread count where the CPU has them, "-" (absent) otherwise */
+    printf("bf16 GFLOP/s  %-22s", "avx512_bf16 (vdpbf16ps):");
+    for (int t = 1; t <= pk->threads_max; t++)
+        cell(pk->dp_bf16[t], 8);
+    printf("   %-16s", "amx (tdpbf16ps):");
+    for (int t = 1; t <= pk->threads_max; t++)
+        cell(pk->amx_bf16[t], 8);
+    printf("\n");
 }
 
 /* Refuse an unwritable --out before spending the measuring time. */

@@ -26,6 +26,7 @@ static void summary_usage(FILE *f)
 typedef struct sum_row {
     const char *problem, *host, *best, *onednn;  /* host: "" in files without the column */
     const char *run_id;                         /* of the best row: its pairs */
+    const char *prec;                           /* the best row's precision ("f32" without the column) */
     double med, gflops, peak_frac, x_naive, x_onednn;
     double naive_lo, naive_hi, onednn_lo, onednn_hi; /* paired 95 % intervals (pairs.csv); NAN: none */
 } sum_row;
@@ -63,7 +64,7 @@ static bool same_model(const ts_csv *c, size_t r, int cc, const char *problem)
 static int summarise(const ts_csv *c, const char *problem, const char *host, sum_row *out, ts_err *e)
 {
     int cv = ts_csv_col(c, "variant"), cp = ts_csv_col(c, "problem"), cs = ts_csv_col(c, "status");
-    int cm = ts_csv_col(c, "median_us"), cc = ts_csv_col(c, "cell");
+    int cm = ts_csv_col(c, "median_us"), cc = ts_csv_col(c, "cell"), cq = ts_csv_col(c, "precision");
     double naive = NAN, onednn = NAN;
     memset(out, 0, sizeof *out);
     out->problem = problem, out->host = host, out->med = out->gflops = out->peak_frac = NAN;
@@ -79,10 +80,12 @@ static int summarise(const ts_csv *c, const char *problem, const char *host, sum
             return ts_fail(e, "%s:%d: status ok but median_us is not a positive time", c->path, c->lines[r]);
         if (!strcmp(v, "naive"))
             naive = med;
-        if (is_onednn(v) && !(onednn <= med))
+        /* older runs have no precision column: all fp32 */
+        const char *q = cq >= 0 && *ts_csv_get(c, r, cq) ? ts_csv_get(c, r, cq) : "f32";
+        if (is_onednn(v) && !strcmp(q, "f32") && !(onednn <= med)) /* the fp32 vendor baseline */
             onednn = med, out->onednn = v;
         if (!(out->med <= med)) {
-            out->best = v, out->med = med;
+            out->best = v, out->med = med, out->prec = q;
             out->run_id = ts_csv_get(c, r, ts_csv_col(c, "run_id"));
             if (opt_num(c, r, "gflops_median", &out->gflops, e) || opt_num(c, r, "peak_frac", &out->peak_frac, e))
                 return -1;
@@ -149,12 +152,13 @@ static void print_rows(const sum_row *s, size_t n, bool intervals, bool hosts)
     }
     if (hosts)
         printf("%-*s ", wh, "host");
-    printf("%-*s %-*s %9s %7s %8s %9s", w, "problem", wv, "best", "GFLOP/s", "% peak", "x naive", "x onednn");
+    printf("%-*s %-*s %4s %9s %7s %8s %9s", w, "problem", wv, "best", "prec", "GFLOP/s", "% peak", "x naive",
+           "x onednn");
     printf(intervals ? " %16s %16s\n" : "\n", "naive 95%", "onednn 95%");
     for (size_t k = 0; k < n; k++) {
         if (hosts)
             printf("%-*s ", wh, s[k].host);
-        printf("%-*s %-*s", w, s[k].problem, wv, s[k].best ? s[k].best : "-");
+        printf("%-*s %-*s %4s", w, s[k].problem, wv, s[k].best ? s[k].best : "-", s[k].best ? s[k].prec : "-");
         num_cell(s[k].gflops, "%.2f", 9);
         num_cell(100 * s[k].peak_frac, "%.1f%%", 7);
         num_cell(s[k].x_naive, "%.2fx", 8);

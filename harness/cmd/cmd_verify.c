@@ -59,8 +59,11 @@ int ts_cmd_verify(int argc, char **argv)
     }
 
     int failed = 0, counts[TS_ERROR + 1] = {0};
-    printf("%-14s %-44s %-10s %9s %9s %9s %9s  %s\n", "variant", "problem", "verdict", "max_abs",
-           "max_rel", "rel_l2", "tol", "note");
+    /* drift_*: a bf16 variant's max |error| from the fp32 reference (outputs, final
+     * state), greedy symbols agreeing with fp32 decoding and the first step
+     * where they diverge: reported, never pass/fail ("-" for fp32 variants) */
+    printf("%-14s %-44s %-10s %9s %9s %9s %9s %9s %9s %6s %5s  %s\n", "variant", "problem", "verdict", "max_abs",
+           "max_rel", "rel_l2", "tol", "drift_out", "drift_st", "sym_ok", "div", "note");
     for (size_t i = 0; i < probs.n; i++)
         for (size_t k = 0; k < nv; k++) {
             char desc[128];
@@ -72,8 +75,12 @@ int ts_cmd_verify(int argc, char **argv)
             failed |= bad;
             if (quiet && !bad)
                 continue;
-            printf("%-14s %-44s %-10s %9.2e %9.2e %9.2e %9.2e  %s\n", vars[k]->name, desc,
-                   ts_status_name(v.status), v.max_abs, v.max_rel, v.rel_l2, v.tol, v.reason);
+            char dr[64] = "        -         -      -     -";
+            if (v.drift.valid)
+                snprintf(dr, sizeof dr, "%9.2e %9.2e %6.3f %5lld", v.drift.out_max, v.drift.state_max,
+                         v.drift.sym_agree, (long long)v.drift.first_div);
+            printf("%-14s %-44s %-10s %9.2e %9.2e %9.2e %9.2e %s  %s\n", vars[k]->name, desc,
+                   ts_status_name(v.status), v.max_abs, v.max_rel, v.rel_l2, v.tol, dr, v.reason);
             if (bad)
                 printf("  reproduce: tiedseq verify --variant %s --problem %s --seed %llu\n",
                        vars[k]->name, desc, (unsigned long long)seed);

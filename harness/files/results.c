@@ -34,7 +34,8 @@ void ts_point_metrics(const ts_point *pt, ts_metrics *m)
     m->gflops_median = m->gflops_best = m->us_per_step = m->wgbps = NAN;
     if (pt->status != TS_PT_OK || !(pt->median_s > 0))
         return;
-    double steps = (double)(p->E + p->D), flops = ts_flops_total(p), rb = ts_recurrent_bytes(p);
+    double steps = (double)(p->E + p->D), flops = ts_flops_total(p);
+    double rb = ts_recurrent_bytes_prec(p, pt->var->precision); /* bf16: 2-byte weights */
     double step_s = pt->median_s / steps;
     m->gflops_median = flops / pt->median_s * 1e-9;
     m->gflops_best = pt->min_s > 0 ? flops / pt->min_s * 1e-9 : NAN;
@@ -114,6 +115,12 @@ int ts_csv_format_row(const char *run_id, const char *host, const ts_point *pt, 
     sb_num(&b, m.wgbps);
     sb_num(&b, pt->max_abs);
     sb_num(&b, pt->tol);
+    sb_printf(&b, ",%s", ts_precision_name(pt->var->precision));
+    const ts_drift *dr = &pt->drift; /* empty for fp32 variants and unverified points */
+    double dv[5] = {dr->out_max, dr->out_rms, dr->state_max, dr->state_rms, dr->sym_agree};
+    for (int k = 0; k < 5; k++)
+        sb_num(&b, dr->valid ? dv[k] : NAN);
+    sb_num(&b, dr->valid && dr->first_div >= 0 ? (double)dr->first_div : NAN);
     sb_printf(&b, ",\"");
     for (const char *c = pt->label; *c; c++) /* the only quoted field: "" escapes a quote */
         if (*c == '"')
@@ -595,7 +602,13 @@ static void sb_plan_lists(sbuf *b, const ts_plan_pts *pl)
             sb_json(b, pl->pts[k].var->name);
         }
     }
-    sb_printf(b, "],\n  \"threads\": [");
+    sb_printf(b, "],\n  \"precision\": {"); /* each variant's arithmetic: f32 or bf16 */
+    for (size_t j = 0; j < ns; j++) {
+        sb_printf(b, "%s", j ? ", " : "");
+        sb_json(b, seen[j]->name);
+        sb_printf(b, ": \"%s\"", ts_precision_name(seen[j]->precision));
+    }
+    sb_printf(b, "},\n  \"threads\": [");
     int last = 0;
     for (int printed = 0;;) { /* distinct thread counts, ascending */
         int next = 0;

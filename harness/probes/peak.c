@@ -115,7 +115,7 @@ double ts_peak_working_set(const ts_peak *pk, int level, int threads)
 
 /* ------------------------------------------------------------------ timing */
 
-typedef enum { JOB_FMA_AVX2, JOB_FMA_AVX512, JOB_FMA_SSE2, JOB_READ, JOB_BARRIER } job_kind;
+typedef enum { JOB_FMA_AVX2, JOB_FMA_AVX512, JOB_FMA_SSE2, JOB_READ, JOB_BARRIER, JOB_DP_BF16, JOB_AMX_BF16 } job_kind;
 
 typedef struct job {
     job_kind kind;
@@ -151,6 +151,8 @@ static float job_units(const job *j, int tid, int64_t units)
 #endif
 #if TS_HAVE_AVX512
     case JOB_FMA_AVX512: return ts_f32_fma_peak__avx512(units);
+    case JOB_DP_BF16: return ts_bf16_dp_peak__avx512bf16(units);
+    case JOB_AMX_BF16: return ts_bf16_tile_peak__amx(units);
 #endif
     case JOB_FMA_SSE2: return ts_f32_muladd_peak__sse2(units);
     case JOB_READ: return read_loop(j, j->buf + (size_t)tid * j->per_thread, units);
@@ -226,7 +228,29 @@ static int best_seconds_per_unit(const job *j, int threads, double budget, doubl
 
 /* ------------------------------------------------------------------ measuring */
 
-enum { HINT_AVX2, HINT_AVX512, HINT_SSE2, HINT_L1, HINTS = HINT_L1 + TS_LEVELS };
+enum { HINT_AVX2, HINT_AVX512, HINT_SSE2, HINT_DP_BF16, HINT_AMX, HINT_L1, HINTS = HINT_L1 + TS_LEVELS };
+
+/* The bf16 roofs where the CPU has them (else they stay 0: "absent"). */
+static int measure_bf16(ts_peak *pk, uint32_t isa, int t, double slice, int64_t *hints, ts_err *e)
+{
+    (void)pk, (void)isa, (void)t, (void)slice, (void)hints, (void)e;
+#if TS_HAVE_AVX512
+    double spu;
+    if ((isa & TS_ISA_AVX512BF16) == TS_ISA_AVX512BF16) {
+        job j = {.kind = JOB_DP_BF16, .hint = &hints[HINT_DP_BF16]};
+        if (best_seconds_per_unit(&j, t, slice, &spu, e))
+            return -1;
+        pk->dp_bf16[t] = t * TS_PEAK_FLOPS_DPBF16 / spu / 1e9;
+    }
+    if ((isa & TS_ISA_AMX) == TS_ISA_AMX) {
+        job j = {.kind = JOB_AMX_BF16, .hint = &hints[HINT_AMX]};
+        if (best_seconds_per_unit(&j, t, slice, &spu, e))
+            return -1;
+        pk->amx_bf16[t] = t * TS_PEAK_FLOPS_AMX / spu / 1e9;
+    }
+#endif
+    return 0;
+}
 
 static int measure_fma(ts_peak *pk, uint32_t isa, int t, double slice, int64_t *hints, ts_err *e)
 {
@@ -337,7 +361,8 @@ int ts_peak_measure_ex(ts_peak *pk, int max_threads, double seconds, double dram
     int rc = 0;
     int64_t hints[HINTS] = {0};
     for (int t = 1; t <= max_threads && !rc; t++)
-        rc = measure_fma(pk, isa, t, slice, hints, e) || measure_bw(pk, buf, isa, t, slice, hints, e) ||
+        rc = measure_fma(pk, isa, t, slice, hints, e) || measure_bf16(pk, isa, t, slice, hints, e) ||
+                     measure_bw(pk, buf, isa, t, slice, hints, e) ||
                      measure_barrier(pk, t, slice / 2, e)
                  ? -1
                  : 0;
@@ -393,6 +418,13 @@ int ts_probe_init(ts_probe *pr, ts_probe_kind kind, int level, int threads, cons
     double per_unit = 0; /* work of one unit on one thread */
     if (kind == TS_PROBE_FMA) {
         pr->job = widest_fma(ts_cpu_isa(), &per_unit);
+    } else if (kind == TS_PROBE_DP_BF16) {
+#if TS_HAVE_AVX512
+        if ((ts_cpu_isa() & TS_ISA_AVX512BF16) != TS_ISA_AVX512BF16)
+#endif
+            return ts_fail(e, "probe: the bf16 dot-product probe needs AVX512-BF16");
+        pr->job = JOB_DP_BF16;
+        per_unit = TS_PEAK_FLOPS_DPBF16;
     } else {
         if (level < 0 || level >= TS_LEVELS || probe_buffer(pr, pk, e))
             return level < 0 || level >= TS_LEVELS ? ts_fail(e, "probe: no level %d", level) : -1;
@@ -449,6 +481,16 @@ static double at_or_below(const double *v, int t)
 double ts_peak_gflops(const ts_peak *pk, int threads)
 {
     return at_or_below(pk->fma_best, clamp_threads(pk, threads));
+}
+
+double ts_peak_gflops_for(const ts_peak *pk, int threads, ts_precision q, uint32_t isa)
+{
+    int t = clamp_threads(pk, threads);
+    if (q == TS_PREC_BF16 && (isa & TS_ISA_AMX_BF16) && at_or_below(pk->amx_bf16, t) > 0)
+        return at_or_below(pk->amx_bf16, t);
+    if (q == TS_PREC_BF16 && (isa & TS_ISA_AVX512_BF16) && at_or_below(pk->dp_bf16, t) > 0)
+        return at_or_below(pk->dp_bf16, t);
+    return at_or_below(pk->fma_best, t);
 }
 
 int ts_peak_level(const ts_peak *pk, double bytes, int threads)
@@ -513,6 +555,10 @@ void ts_peak_write_json(const ts_peak *pk, FILE *f, int indent)
     put_by_threads(f, pk, pk->fma_avx512);
     fprintf(f, ",\n%*s\"best\": ", i + 1, "");
     put_by_threads(f, pk, pk->fma_best);
+    fprintf(f, "\n%*s},\n%*s\"bf16_gflops\": {\n%*s\"avx512_bf16\": ", i, "", i, "", i + 1, "");
+    put_by_threads(f, pk, pk->dp_bf16);
+    fprintf(f, ",\n%*s\"amx\": ", i + 1, "");
+    put_by_threads(f, pk, pk->amx_bf16);
     fprintf(f, "\n%*s},\n%*s\"bw_gbps\": {", i, "", i, "");
     for (int l = 0; l < TS_LEVELS; l++) {
         fprintf(f, "%s\n%*s\"%s\": ", l ? "," : "", i + 1, "", level_names[l]);

@@ -3,6 +3,7 @@
  * Saved as JSON (peak.json) and copied into each run's meta.json:
  * {"threads_max": 2, "cpu_model": "...", "isa": "avx2 fma avx512f ...",
  *  "fma_gflops": {"avx2": {"1": x, "2": y}, "avx512": {...}, "best": {...}},
+ *  "bf16_gflops": {"avx512_bf16": {...}, "amx": {...}},   ({} where the CPU lacks them)
  *  "bw_gbps": {"L1": {"1": x, "2": y}, "L2": {...}, "L3": {...}, "DRAM": {...}},
  *  "level_bytes": {"L1": 49152, "L2": 2097152, "L3": 31457280},
  *  "barrier_ns": {"1": x, "2": y}} */
@@ -20,6 +21,9 @@ typedef struct ts_peak {
     double fma_avx2[TS_PEAK_MAX_T + 1];            /* GFLOP/s, index = threads; 0 = not measured */
     double fma_avx512[TS_PEAK_MAX_T + 1];
     double fma_best[TS_PEAK_MAX_T + 1];            /* max over ISAs available */
+    /* bf16 roofs (0: the CPU lacks them): vdpbf16ps, AMX tdpbf16ps; JSON "bf16_gflops" */
+    double dp_bf16[TS_PEAK_MAX_T + 1];
+    double amx_bf16[TS_PEAK_MAX_T + 1];
     double bw_gbps[TS_LEVELS][TS_PEAK_MAX_T + 1];  /* aggregate read bandwidth of t threads */
     double level_bytes[TS_LEVELS];                 /* per-core L1/L2, shared L3 capacity; DRAM 0 */
     double barrier_ns[TS_PEAK_MAX_T + 1];
@@ -32,6 +36,10 @@ int ts_peak_save(const ts_peak *pk, const char *path, ts_err *e);   /* atomic (t
 int ts_peak_load(const char *path, ts_peak *pk, ts_err *e);
 /* Best FMA GFLOP/s at `threads` (clamped to the measured range). */
 double ts_peak_gflops(const ts_peak *pk, int threads);
+/* The compute roof of a variant's arithmetic at `threads`: the fp32 FMA peak,
+ * or for a bf16 variant whose ISA has vdpbf16ps (AMX), that roof; avx2-bf16
+ * computes with fp32 FMAs, so its roof is the fp32 FMA peak.  0 = not measured. */
+double ts_peak_gflops_for(const ts_peak *pk, int threads, ts_precision q, uint32_t isa);
 /* Aggregate bandwidth (GB/s) of the level where a working set of `bytes`, split
  * evenly over `threads` private caches, fits. */
 double ts_peak_bandwidth(const ts_peak *pk, double bytes, int threads);
@@ -55,7 +63,9 @@ void ts_peak_write_json(const ts_peak *pk, FILE *f, int indent);
 
 /* ---- calibration probes: the kernels above, as members of the timing
  * engine's rounds (harness/timing/rounds.c) ---- */
-typedef enum { TS_PROBE_FMA, TS_PROBE_READ } ts_probe_kind;
+/* TS_PROBE_DP_BF16: the vdpbf16ps loop, the roof of bf16 variants that compute
+ * with it (only where the CPU has AVX512-BF16) */
+typedef enum { TS_PROBE_FMA, TS_PROBE_READ, TS_PROBE_DP_BF16 } ts_probe_kind;
 typedef struct ts_probe {
     ts_probe_kind kind;
     int threads, level;  /* level: TS_LEVEL_* of a read probe */

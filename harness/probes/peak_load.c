@@ -66,6 +66,13 @@ static int read_fields(const ts_jnode *root, ts_peak *pk, ts_err *e)
     if ((ts_json_get(fma, "avx2") && by_threads(ts_json_get(fma, "avx2"), "fma_gflops.avx2", tmax, false, pk->fma_avx2, e)) ||
         (ts_json_get(fma, "avx512") && by_threads(ts_json_get(fma, "avx512"), "fma_gflops.avx512", tmax, false, pk->fma_avx512, e)))
         return -1;
+    /* bf16 roofs: optional (older peak.json files have none) */
+    const ts_jnode *bf = ts_json_get(root, "bf16_gflops");
+    if (bf && (need(bf, TS_J_OBJ, "bf16_gflops", e) ||
+               (ts_json_get(bf, "avx512_bf16") &&
+                by_threads(ts_json_get(bf, "avx512_bf16"), "bf16_gflops.avx512_bf16", tmax, false, pk->dp_bf16, e)) ||
+               (ts_json_get(bf, "amx") && by_threads(ts_json_get(bf, "amx"), "bf16_gflops.amx", tmax, false, pk->amx_bf16, e))))
+        return -1;
     if (need(bw, TS_J_OBJ, "bw_gbps", e) || need(lb, TS_J_OBJ, "level_bytes", e))
         return -1;
     for (int l = 0; l < TS_LEVELS; l++) {

@@ -30,6 +30,7 @@ typedef struct ts_point {
     ts_pt_status status;
     ts_status verdict;     /* verification verdict (TS_PASS ... TS_ERROR) */
     double max_abs, tol;   /* from verification; NAN when not verified */
+    ts_drift drift;        /* bf16 variants: drift from fp32 (drift.valid false otherwise) */
     /* timing: one sample per round, each the mean of `iters` back-to-back runs */
     int64_t rounds, iters;
     double median_s, min_s, mean_s, cv; /* one whole forward run; NAN = no value */

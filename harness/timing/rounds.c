@@ -185,9 +185,9 @@ static void member_release(member *m)
 
 #define INTERRUPTED_MSG "interrupted"
 
-static void point_counters(gbench_state *st, const ts_problem *p)
+static void point_counters(gbench_state *st, const ts_problem *p, ts_precision q)
 {
-    double steps = (double)(p->E + p->D), wbytes = steps * ts_weight_bytes(p);
+    double steps = (double)(p->E + p->D), wbytes = steps * ts_weight_bytes_prec(p, q);
     if (p->feed == TS_FEED_GREEDY && p->D > 1) /* the projection matrix, per decoder step */
         wbytes += (double)(p->D - 1) * 4.0 * (double)ts_out_width(p) * (double)p->V;
     gbench_counter(st, "flops", ts_flops_total(p), GBENCH_CTR_ITER_INVARIANT_RATE);
@@ -214,7 +214,7 @@ static void point_fn(gbench_state *st, void *vctx)
         return;
     }
     gbench_do_not_optimize(m->out.o.out);
-    point_counters(st, &m->pt->p);
+    point_counters(st, &m->pt->p, m->pt->var->precision);
     if (*m->pt->label)
         gbench_label(st, m->pt->label);
 }
@@ -228,7 +228,7 @@ static void probe_fn(gbench_state *st, void *vctx)
     }
     while (gbench_keep_running(st))
         ts_probe_call(&m->probe);
-    gbench_counter(st, m->probe.kind == TS_PROBE_FMA ? "flops" : "bytes", m->probe.work,
+    gbench_counter(st, m->probe.kind != TS_PROBE_READ ? "flops" : "bytes", m->probe.work,
                    GBENCH_CTR_ITER_INVARIANT_RATE);
 }
 
@@ -354,8 +354,20 @@ static void prepare_member(member *m, vref *c, uint64_t seed, double sample_s)
         return;
     }
     ts_verdict v;
-    ts_compare(&pt->p, &m->out.o, &c->ref.o, c->margins, c->tol, c->tie_tol, &v);
-    pt->verdict = v.status, pt->max_abs = v.max_abs, pt->tol = v.tol;
+    if (pt->var->precision == TS_PREC_BF16) {
+        /* the bf16 method needs every decoder step's state: one more run of
+         * the same plan into outputs that keep them (the timed runs do not) */
+        ts_result sv;
+        if (ts_result_alloc(&sv, &pt->p, true, &e) || pt->var->run(m->plan, m->in, &sv.o)) {
+            point_error(pt, e.msg[0] ? e.msg : "bf16 verification run failed");
+            return;
+        }
+        ts_verify_outputs(pt->var, &pt->p, &c->t.w, m->in, &sv.o, &c->ref.o, c->margins, &v);
+        ts_result_free(&sv);
+    } else {
+        ts_compare(&pt->p, &m->out.o, &c->ref.o, c->margins, c->tol, c->tie_tol, &v);
+    }
+    pt->verdict = v.status, pt->max_abs = v.max_abs, pt->tol = v.tol, pt->drift = v.drift;
     if (v.status == TS_FAIL) {
         pt->status = TS_PT_FAIL;
         ts_str_copy(pt->label, sizeof pt->label, v.reason);
@@ -417,6 +429,8 @@ static int add_probe(chunk *c, ts_probe_kind kind, int threads, double rbytes, t
         return -1;
     if (kind == TS_PROBE_FMA)
         snprintf(m->probe_name, sizeof m->probe_name, "fma");
+    else if (kind == TS_PROBE_DP_BF16)
+        snprintf(m->probe_name, sizeof m->probe_name, "dpbf16");
     else
         snprintf(m->probe_name, sizeof m->probe_name, "read-%s", ts_peak_level_name(level));
     char shape[128];
@@ -429,15 +443,27 @@ static int add_probe(chunk *c, ts_probe_kind kind, int threads, double rbytes, t
     return m->t ? 0 : ts_fail(e, "out of memory");
 }
 
-/* An FMA and a read probe for every thread count the chunk samples. */
+/* The compute roof of a point's arithmetic: vdpbf16ps for a bf16 variant that
+ * computes with it; the fp32 FMA loop otherwise (avx2-bf16 does fp32 FMAs). */
+static bool dp_roof(const ts_point *pt)
+{
+    return pt->var->precision == TS_PREC_BF16 && (pt->var->isa & TS_ISA_AVX512_BF16);
+}
+
+/* An FMA and a read probe for every thread count the chunk samples, and the
+ * bf16 dot-product probe where a point's roof is that. */
 static int add_probes(chunk *c, ts_err *e)
 {
     for (size_t k = 0; k < c->npoints; k++) {
         const member *p = &c->m[k];
-        if (!p->sampling || probe_of(c, TS_PROBE_FMA, p->threads))
+        if (!p->sampling)
             continue;
-        double rb = ts_recurrent_bytes(&p->pt->p);
-        if (add_probe(c, TS_PROBE_FMA, p->threads, rb, e) || add_probe(c, TS_PROBE_READ, p->threads, rb, e))
+        double rb = ts_recurrent_bytes_prec(&p->pt->p, p->pt->var->precision);
+        if (!probe_of(c, TS_PROBE_FMA, p->threads) &&
+            (add_probe(c, TS_PROBE_FMA, p->threads, rb, e) || add_probe(c, TS_PROBE_READ, p->threads, rb, e)))
+            return -1;
+        if (dp_roof(p->pt) && !probe_of(c, TS_PROBE_DP_BF16, p->threads) &&
+            add_probe(c, TS_PROBE_DP_BF16, p->threads, rb, e))
             return -1;
     }
     return 0;
@@ -640,13 +666,15 @@ static void point_stats(const rounds_view *v, const ts_sample *s, size_t ns, ts_
     size_t R = v->R;
     double fw = NAN, bw_work = NAN;
     int level = -1;
-    double *f = series_of(v, s, ns, NULL, "fma", p->threads, &fw, NULL);
+    /* peak_frac against the roof of the point's arithmetic (docs/peak-compare.md) */
+    double *f = series_of(v, s, ns, NULL, dp_roof(pt) ? "dpbf16" : "fma", p->threads, &fw, NULL);
     double *b = series_of(v, s, ns, NULL, "read-", p->threads, &bw_work, &level);
     double *cal = nan_array(R), *pf = nan_array(R), *bf = nan_array(R), *g = nan_array(R), *gb = nan_array(R);
     if (!f || !b || !cal || !pf || !bf || !g || !gb) {
         point_error(pt, "out of memory for the statistics");
     } else {
-        const double flops = ts_flops_total(p), wb = ts_recurrent_bytes(p) * (double)(p->E + p->D);
+        const double flops = ts_flops_total(p);
+        const double wb = ts_recurrent_bytes_prec(p, pt->var->precision) * (double)(p->E + p->D);
         for (size_t r = 0; r < R; r++) {
             if (!isfinite(t[r]))
                 continue; /* only the rounds this point ran in */
@@ -881,7 +909,7 @@ int ts_bench_pass(ts_point *pts, size_t n, const ts_bench_cfg *cfg, int pass, co
     memset(res, 0, sizeof *res);
     chunk c = {.cfg = cfg, .res = res, .rng = {cfg->seed ^ 0x5DEECE66Dull ^ (unsigned long long)pass << 40},
                .round0 = (int64_t)pass * cfg->t.max_rounds};
-    c.m = calloc(3 * n + 1, sizeof *c.m); /* points, and two probes per thread count */
+    c.m = calloc(4 * n + 1, sizeof *c.m); /* points, and up to three probes per thread count */
     if (!c.m)
         return ts_fail(e, "out of memory");
     int max_threads = 1;

@@ -6,6 +6,7 @@
  * avx2 -> avx512 ladder changes one thing per rung: the vector width and tile. */
 #ifndef TS_UKERNEL_H
 #define TS_UKERNEL_H
+#include "../pack.h"
 #include "../tiedseq.h"
 
 /* The elementwise epilogue a step kernel applies to its tile. */
@@ -27,7 +28,7 @@ typedef struct ts_tile_args {
     int64_t lda;         /* row stride of a */
     int64_t ldh;         /* row stride of every other [rows x ldh] state buffer (h, h_out, c, rh, u) */
     float *xacc;         /* [rows x nw]: bias + x @ Wx of this panel on entry; scratch after */
-    const float *wh;     /* this panel's state rows (pack.h) */
+    const void *wh;      /* this panel's state rows (pack.h), in the table's wfmt */
     const float *a;      /* recurrent GEMM operand [rows x K]: h, or r*h (GRU candidate) */
     int64_t u0;          /* first unit of the panel */
     const float *h;      /* h_t (GRU gates and candidate read it) */
@@ -36,15 +37,33 @@ typedef struct ts_tile_args {
     float *rh, *u;       /* GRU r*h and u */
     const float *wci, *wcf, *wco; /* LSTMCell peepholes at unit u0 (zeros without them) */
     float clip;          /* LSTMCell cell_clip (INFINITY without it) */
+    /* bf16 tables: a is already rounded to bf16 (round_bf16): use it as it is.
+     * Last, so the fp32 kernels' code is the same as before it came. */
+    bool a_bf16;
 } ts_tile_args;
 
 typedef struct ts_ukernels {
     const char *isa;  /* "avx512" */
     const char *tile; /* register tile, rows x floats: "6x64" */
     int lanes;        /* floats per vector */
-    /* c[rows x nw] = bias + a[rows x K] @ w[K x nw] (one panel; lda = a's row stride) */
-    void (*xproj)(int64_t rows, int64_t K, const float *a, int64_t lda, const float *w,
+    /* the packed format of the cell's matrices (pack.h): F32, or for the bf16
+     * tables BF16 / BF16_PAIRS, whose kernels also round the GEMM operand a to
+     * bf16 (RNE) as they read it; accumulation and the epilogues stay fp32 */
+    ts_wfmt wfmt;
+    /* c[rows x nw] = bias + a[rows x K] @ w[K x nw] (one panel in wfmt; lda = a's row stride) */
+    void (*xproj)(int64_t rows, int64_t K, const float *a, int64_t lda, const void *w,
                   const float *bias, float *c);
+    /* the same over fp32 weights and operands, for the GEMMs every table keeps in
+     * fp32: the greedy logits and the LSTMCell projection (= xproj in fp32 tables) */
+    void (*xproj_f32)(int64_t rows, int64_t K, const float *a, int64_t lda, const void *w,
+                      const float *bias, float *c);
+    /* optional (NULL: none), bf16 tables: xproj over an operand already rounded
+     * to bf16, and the rounding itself (dst = bf16(src) as fp32, RNE).  The
+     * driver rounds a step's h (a chunk's input) once per thread for all its
+     * panels instead of once per panel; the numbers are the same. */
+    void (*xproj_pre)(int64_t rows, int64_t K, const float *a, int64_t lda, const void *w,
+                      const float *bias, float *c);
+    void (*round_bf16)(int64_t n, const float *src, float *dst);
     void (*step[TS_PH_COUNT])(const ts_tile_args *t);
     /* greedy: per row of one logits panel c[rows x TS_PANEL_VECS*lanes] (first
      * column col0), raise (best_z, best_i) on a strictly greater maximum,
@@ -58,5 +77,9 @@ typedef struct ts_ukernels {
 extern const ts_ukernels ts_ukernels_generic; /* GCC vector extensions, 4 lanes (SSE2) */
 extern const ts_ukernels ts_ukernels_avx2;
 extern const ts_ukernels ts_ukernels_avx512;
+extern const ts_ukernels ts_ukernels_avx2_bf16;   /* BF16 weights widened by shifts, fp32 FMA */
+extern const ts_ukernels ts_ukernels_avx512_bf16; /* BF16_PAIRS, vdpbf16ps */
+/* tests only: the BF16_PAIRS path over generic vectors, vdpbf16ps emulated (bf16-emu.h) */
+extern const ts_ukernels ts_ukernels_generic_bf16_emu;
 
 #endif

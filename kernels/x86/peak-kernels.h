@@ -20,6 +20,13 @@
 #define TS_PEAK_FLOPS_AVX512 (TS_PEAK_AVX512_ACC * 16 * 2)
 #define TS_PEAK_FLOPS_SSE2 (TS_PEAK_SSE2_ACC * 4 * 2) /* separate mul + add */
 
+/* bf16 dot products: 16 zmm accumulators x 16 lanes x 2 pairs x 2 FLOP (vdpbf16ps);
+ * AMX: 4 tiles x 16x16 outputs x 32 deep x 2 FLOP (tdpbf16ps) per iteration */
+#define TS_PEAK_FLOPS_DPBF16 (16 * 16 * 2 * 2)
+#define TS_PEAK_FLOPS_AMX (4 * 16 * 16 * 32 * 2)
+float ts_bf16_dp_peak__avx512bf16(int64_t iters); /* only with TS_ISA_AVX512BF16 */
+float ts_bf16_tile_peak__amx(int64_t iters);      /* only with TS_ISA_AMX (permission granted) */
+
 float ts_f32_fma_peak__avx2(int64_t iters);
 float ts_f32_fma_peak__avx512(int64_t iters);
 float ts_f32_muladd_peak__sse2(int64_t iters);

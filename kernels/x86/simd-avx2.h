@@ -5,6 +5,7 @@
 #ifndef TS_SIMD_AVX2_H
 #define TS_SIMD_AVX2_H
 #include <immintrin.h>
+#include <stdint.h>
 
 typedef __m256 vf;
 typedef __m256 vf_mask; /* AVX2 has no mask registers: all-ones lanes */
@@ -59,5 +60,24 @@ static inline void vf_storen(float *p, vf v, int n) { _mm256_maskstore_ps(p, vf_
 static inline vf_mask vf_lt(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
 /* m ? b : a, lane-wise */
 static inline vf vf_blend(vf_mask m, vf a, vf b) { return _mm256_blendv_ps(a, b, m); }
+
+/* ---- bf16 (the avx2-bf16 table: AVX2 has no bf16 instructions, but bf16 is
+ * the top half of an fp32, so widening is a shift and rounding integer adds) ---- */
+
+/* 8 bf16 at p (16-byte aligned) as fp32: vpmovzxwd + vpslld 16, exact */
+static inline vf vf_load_bf16(const uint16_t *p)
+{
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_load_si128((const __m128i *)p)), 16));
+}
+/* fp32 -> bf16 -> fp32, round-to-nearest-even (ts_bf16_round): add 0x7fff plus
+ * the kept part's lowest bit, clear the low half; a NaN is kept, made quiet */
+static inline vf vf_round_bf16(vf x)
+{
+    const __m256i u = _mm256_castps_si256(x), hi = _mm256_set1_epi32((int)0xffff0000u);
+    __m256i odd = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
+    __m256i r = _mm256_and_si256(_mm256_add_epi32(u, _mm256_add_epi32(odd, _mm256_set1_epi32(0x7fff))), hi);
+    __m256i q = _mm256_and_si256(_mm256_or_si256(u, _mm256_set1_epi32(0x00400000)), hi);
+    return _mm256_blendv_ps(_mm256_castsi256_ps(r), _mm256_castsi256_ps(q), _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+}
 
 #endif

@@ -27,7 +27,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 HEADER = ("run_id,host,variant,problem,cell,B,I,H,E,D,feed,V,threads,status,rounds,iters,median_us,ci_lo_us,"
           "ci_hi_us,min_us,mean_us,cv,gflops_median,gflops_best,us_per_step,cal,cal_lo,cal_hi,peak_frac,"
-          "bw_frac,bw_level,probe_gflops,probe_gbps,probe_spread,unstable,wgbps,max_abs_err,tol,label").split(",")
+          "bw_frac,bw_level,probe_gflops,probe_gbps,probe_spread,unstable,wgbps,max_abs_err,tol,precision,"
+          "drift_out_max,drift_out_rms,drift_state_max,drift_state_rms,sym_agree,first_div,label").split(",")
 # (tiedseq's points.csv contract, harness/files/results.h; a peer fills the timing
 # columns it has: its repetitions are "rounds", no interval, no in-run probe)
 
@@ -268,7 +269,7 @@ def format_row(fields):
 def base_fields(run_id, variant, p, status, label, cell=None):
     return {"run_id": run_id, "host": HOST, "variant": variant, "problem": str(p), "cell": cell or p.cell,
             "B": p.B, "I": p.I, "H": p.H, "E": p.E, "D": p.D, "feed": p.feed, "V": p.V,
-            "threads": p.threads, "status": status, "label": label}
+            "threads": p.threads, "status": status, "label": label, "precision": "f32"}
 
 
 class Points:

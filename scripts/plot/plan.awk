@@ -50,6 +50,7 @@ NR == 1 {
     for (i = 1; i <= nreq; i++) if (!(REQ[i] in col)) missing = missing (missing == "" ? "" : ",") REQ[i]
     if (missing != "") fail("header lacks column(s) " missing " (is this a tiedseq points.csv?)")
     has_ci = ("ci_lo_us" in col) && ("ci_hi_us" in col)
+    has_prec = ("precision" in col)   # runs before issue 14 have none: all fp32
     next
 }
 
@@ -69,6 +70,7 @@ NR == 1 {
     R_v[n] = vidx[v]; R_cell[n] = f("cell"); R_prob[n] = f("problem")
     R_B[n] = f("B"); R_I[n] = f("I"); R_H[n] = f("H"); R_E[n] = f("E"); R_D[n] = f("D")
     R_feed[n] = f("feed"); R_V[n] = f("V"); R_t[n] = f("threads")
+    R_wb[n] = has_prec && f("precision") == "bf16" ? 2 : 4   # bytes per gate-matrix weight
     R_med[n] = f("median_us") + 0; R_gf[n] = f("gflops_median") + 0
     R_x[n] = extra(R_prob[n], R_t[n])
     if (!(R_cell[n] in cidx)) { cidx[R_cell[n]] = ++ncell; CNAME[ncell] = R_cell[n] }
@@ -87,6 +89,7 @@ END {
     print "variants = " q(variants)
     print "cells = " q(join_cells())
     print "has_ci = " (has_ci ? 1 : 0)
+    print "has_prec = " (has_prec ? 1 : 0)
     if (fig == "batch") plan_batch()
     else if (fig == "seqlen") plan_seqlen()
     else if (fig == "threads") plan_threads()
@@ -299,12 +302,13 @@ function plan_threads(    ci, nci, r, g, c, i, np, best, tmin, tics, t, s, P_key
 }
 
 # ---- roofline: all rows at the fewest and at the most threads --------------------
-# AI = FLOP per weight byte streamed (roofline.gp): B*(I+H)/(2*H) when teacher-forced.
+# AI = FLOP per weight byte streamed (roofline.gp): B*(I+H)/(2*H) when teacher-forced
+# (bf16 rows: 2-byte gate weights, so twice that; the greedy projection stays fp32).
 function gates(c) { return c == "lstm" ? 4 : (c == "gru" ? 3 : 1) }
 function intensity(r,    g, steps, pr) {
     g = gates(R_cell[r]); steps = R_E[r] + R_D[r]; pr = R_D[r] > 1 ? (R_D[r] - 1) * R_V[r] : 0
     return (steps * 2 * R_B[r] * (R_I[r] + R_H[r]) * g * R_H[r] + pr * 2 * R_B[r] * R_H[r]) / \
-           (steps * 4 * g * R_H[r] * R_H[r] + pr * 4 * R_H[r])
+           (steps * R_wb[r] * g * R_H[r] * R_H[r] + pr * 4 * R_H[r])
 }
 
 function plan_roofline(    np, k, t, r, s, i, c, j, lv, ai, title, roofs, P_t, P_peak, P_combo, P_roofs, P_vars,

@@ -3,7 +3,7 @@
 # ridge point.  Colour = variant, shape = cell.  AI = FLOP per weight byte streamed
 # (DESIGN.md §5), per forward run, weights read once per step:
 #   FLOP  = (E+D)·2·B·(I+H)·G·H + (D−1)·2·B·H·V      (V = 0 when teacher-forced)
-#   bytes = (E+D)·4·G·H·H       + (D−1)·4·H·V
+#   bytes = (E+D)·w·G·H·H       + (D−1)·4·H·V      (w = 4, or 2 for bf16 rows)
 # so a teacher-forced problem sits at B·(I+H) / (2·H).
 # One panel at the fewest and one at the most threads measured.
 # Params (plan.awk fig=roofline): npanels, P_t, P_peak, P_combo (variant*100 + cell),
@@ -16,7 +16,9 @@ gates(c) = c eq 'lstm' ? 4 : (c eq 'gru' ? 3 : 1)
 proj(dummy) = column("D") > 1 ? (column("D") - 1) * column("V") : 0
 ai_flops(dummy) = (column("E") + column("D")) * 2.0 * column("B") * (column("I") + column("H")) * gates(strcol("cell")) * column("H") \
               + proj(0) * 2.0 * column("B") * column("H")
-ai_bytes(dummy) = (column("E") + column("D")) * 4.0 * gates(strcol("cell")) * column("H") ** 2 + proj(0) * 4.0 * column("H")
+# bf16 rows stream 2-byte gate weights (points.csv's precision; older runs: fp32)
+wbytes(dummy) = has_prec ? (strcol("precision") eq 'bf16' ? 2.0 : 4.0) : 4.0
+ai_bytes(dummy) = (column("E") + column("D")) * wbytes(0) * gates(strcol("cell")) * column("H") ** 2 + proj(0) * 4.0 * column("H")
 sel(i, c, p) = ok(i) && strcol("cell") eq word(cells, c) && column("threads") == P_t[p]
 cellpt(c) = word('7 5 9 11 13 15', (c - 1) % 6 + 1) + 0
 min(a, b) = a < b ? a : b
