@@ -23,6 +23,7 @@
  * value before returning: the problem's thread count reaches oneDNN, nothing
  * leaks.  Creation must see the same count as execution: oneDNN sizes per-thread
  * scratch and keys its primitive cache on the thread count at creation. */
+#include "onednn-map.h"
 #include "variant.h"
 
 #include <dnnl.h>
@@ -115,9 +116,7 @@ static int od_check(dnnl_status_t st, const char *what, ts_err *e)
 
 static const int lstm_block[4] = {0, 2, 1, 3}; /* oneDNN i,f,c~,o <- TF i,j,f,o */
 
-/* The TF kernel element of one layer feeding oneDNN gate g, output o, from
- * kernel row k (rows [0, Ik) are the layer's inputs, [Ik, Ik+Hout) the state). */
-static float tf_weight(const ts_problem *p, const ts_cell_weights *cw, int64_t k, int g, int64_t o)
+float ts_od_tf_weight(const ts_problem *p, const ts_cell_weights *cw, int64_t k, int g, int64_t o)
 {
     const int64_t H = p->H;
     switch (p->cell) {
@@ -130,7 +129,7 @@ static float tf_weight(const ts_problem *p, const ts_cell_weights *cw, int64_t k
     return cw->kernel[k * 2 * H + (g == 0 ? H : 0) + o]; /* u = cols [H,2H), r = [0,H) */
 }
 
-static float tf_bias(const ts_problem *p, const ts_cell_weights *cw, int g, int64_t o)
+float ts_od_tf_bias(const ts_problem *p, const ts_cell_weights *cw, int g, int64_t o)
 {
     const int64_t H = p->H;
     switch (p->cell) {
@@ -149,7 +148,7 @@ static void to_ldigo(const ts_problem *p, const ts_cell_weights *cw, int64_t row
     for (int64_t k = 0; k < rows; k++)
         for (int g = 0; g < G; g++)
             for (int64_t o = 0; o < p->H; o++)
-                dst[(k * G + g) * p->H + o] = tf_weight(p, cw, row0 + k, g, o);
+                dst[(k * G + g) * p->H + o] = ts_od_tf_weight(p, cw, row0 + k, g, o);
 }
 
 /* One layer's bias ldgo [G][H]. */
@@ -158,7 +157,7 @@ static void to_ldgo(const ts_problem *p, const ts_cell_weights *cw, float *dst)
     const int G = ts_cell_gates(p->cell);
     for (int g = 0; g < G; g++)
         for (int64_t o = 0; o < p->H; o++)
-            dst[g * p->H + o] = tf_bias(p, cw, g, o);
+            dst[g * p->H + o] = ts_od_tf_bias(p, cw, g, o);
 }
 
 /* One layer's peepholes ldgo [3][H]: oneDNN's peephole gates are i, f, o, and

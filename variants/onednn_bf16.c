@@ -15,14 +15,12 @@
  * descriptor is `unimplemented`) supports() creates the descriptor for the
  * problem and reports oneDNN's status: unsupported, never a wrong answer.
  *
- * DUPLICATION for the lead to fold: lstm_block, tf_weight, tf_bias and the
- * thread-count handling are copied from variants/onednn.c (static there, and
- * that file is being edited for stacked layers); a shared header
- * variants/onednn-map.h would hold them once.
+ * The TF -> oneDNN weight mapping is onednn.c's (variants/onednn-map.h).
  *
  * NOT RUN where it was written (AMD Zen 3: oneDNN reports unimplemented):
  * the execution path below is verified by the bf16 method wherever it runs,
  * and a failing variant is never timed. */
+#include "onednn-map.h"
 #include "variant.h"
 
 #include <dnnl.h>
@@ -72,34 +70,6 @@ static int ob_check(dnnl_status_t st, const char *what, ts_err *e)
         if (ob_check((call), (what), e)) \
             return -1;                   \
     } while (0)
-
-/* ---- TF weights in oneDNN gate order (copied from variants/onednn.c) ---- */
-
-static const int lstm_block[4] = {0, 2, 1, 3}; /* oneDNN i,f,c~,o <- TF i,j,f,o */
-
-static float tf_weight(const ts_problem *p, const ts_weights *w, int64_t k, int g, int64_t o)
-{
-    const int64_t H = p->H;
-    switch (p->cell) {
-    case TS_CELL_RNN: return w->cell[0].kernel[k * H + o];
-    case TS_CELL_LSTM: return w->cell[0].kernel[k * 4 * H + lstm_block[g] * H + o];
-    case TS_CELL_GRU: break;
-    }
-    if (g == 2)
-        return w->cell[0].cand_kernel[k * H + o];
-    return w->cell[0].kernel[k * 2 * H + (g == 0 ? H : 0) + o];
-}
-
-static float tf_bias(const ts_problem *p, const ts_weights *w, int g, int64_t o)
-{
-    const int64_t H = p->H;
-    switch (p->cell) {
-    case TS_CELL_RNN: return w->cell[0].bias[o];
-    case TS_CELL_LSTM: return w->cell[0].bias[lstm_block[g] * H + o] + (g == 1 ? p->forget_bias : 0.0f);
-    case TS_CELL_GRU: break;
-    }
-    return g == 2 ? w->cell[0].cand_bias[o] : w->cell[0].bias[(g == 0 ? H : 0) + o];
-}
 
 /* ---- descriptors ---- */
 
@@ -258,7 +228,7 @@ static int weights_into(ob_plan *op, int64_t row0, int64_t rows, const dnnl_memo
     for (int64_t k = 0; k < rows; k++)
         for (int g = 0; g < G; g++)
             for (int64_t o = 0; o < p->H; o++)
-                buf[(k * G + g) * p->H + o] = tf_weight(p, op->w, row0 + k, g, o);
+                buf[(k * G + g) * p->H + o] = ts_od_tf_weight(p, &op->w->cell[0], row0 + k, g, o);
     dnnl_memory_desc_t smd;
     dnnl_dims_t d = {1, 1, rows, G, p->H};
     md(&smd, 5, d, dnnl_f32, dnnl_ldigo);
@@ -301,7 +271,7 @@ static int ob_alloc(ob_plan *op, ts_err *e)
         return ts_fail(e, "onednn-bf16: out of memory for buffers");
     for (int g = 0; g < G; g++)
         for (int64_t o = 0; o < p->H; o++)
-            op->b_buf[g * p->H + o] = tf_bias(p, op->w, g, o);
+            op->b_buf[g * p->H + o] = ts_od_tf_bias(p, &op->w->cell[0], g, o);
     return 0;
 }
 
