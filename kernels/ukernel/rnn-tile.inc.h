@@ -83,6 +83,19 @@ TS_INLINE void acc_store(const int mr, tile_acc acc, float *c)
             vf_store(c + r * NW + v * VF_LANES, acc[r][v]);
 }
 
+/* acc[r] += a[r*lda] * (w0 w1 w2 w3) for rows [0, mr): one k of the tile */
+TS_INLINE void acc_rows_k(const int mr, tile_acc acc, const float *a, int64_t lda, vf w0, vf w1, vf w2, vf w3)
+{
+#pragma GCC unroll 8
+    for (int r = 0; r < mr; r++) {
+        vf b = vf_bcast(a + r * lda);
+        acc[r][0] = vf_fmadd(b, w0, acc[r][0]);
+        acc[r][1] = vf_fmadd(b, w1, acc[r][1]);
+        acc[r][2] = vf_fmadd(b, w2, acc[r][2]);
+        acc[r][3] = vf_fmadd(b, w3, acc[r][3]);
+    }
+}
+
 /* One row: 4 chains only, each FMA waiting on the previous k.  A second set of
  * accumulators for odd k doubles the FMAs in flight (batch 1 streams weights
  * and must not be latency-bound); the two halves are added at the end. */
@@ -127,14 +140,7 @@ TS_INLINE void acc_fma_f32(const int mr, tile_acc acc, const float *a, int64_t l
         __builtin_prefetch(pf + k * 64, 0, 2);
         vf w0 = TS_WLOAD(w + k * NW), w1 = TS_WLOAD(w + k * NW + VF_LANES);
         vf w2 = TS_WLOAD(w + k * NW + 2 * VF_LANES), w3 = TS_WLOAD(w + k * NW + 3 * VF_LANES);
-#pragma GCC unroll 8
-        for (int r = 0; r < mr; r++) {
-            vf b = vf_bcast(a + r * lda + k);
-            acc[r][0] = vf_fmadd(b, w0, acc[r][0]);
-            acc[r][1] = vf_fmadd(b, w1, acc[r][1]);
-            acc[r][2] = vf_fmadd(b, w2, acc[r][2]);
-            acc[r][3] = vf_fmadd(b, w3, acc[r][3]);
-        }
+        acc_rows_k(mr, acc, a + k, lda, w0, w1, w2, w3);
     }
 }
 
@@ -307,14 +313,7 @@ TS_INLINE void acc_fma_wide(const int mr, tile_acc acc, const float *a, int64_t 
     for (int64_t k = 0; k < kn; k++) {
         vf w0 = vf_load(wf + k * NW), w1 = vf_load(wf + k * NW + VF_LANES);
         vf w2 = vf_load(wf + k * NW + 2 * VF_LANES), w3 = vf_load(wf + k * NW + 3 * VF_LANES);
-#pragma GCC unroll 8
-        for (int r = 0; r < mr; r++) {
-            vf b = vf_bcast(a + r * lda + k);
-            acc[r][0] = vf_fmadd(b, w0, acc[r][0]);
-            acc[r][1] = vf_fmadd(b, w1, acc[r][1]);
-            acc[r][2] = vf_fmadd(b, w2, acc[r][2]);
-            acc[r][3] = vf_fmadd(b, w3, acc[r][3]);
-        }
+        acc_rows_k(mr, acc, a + k, lda, w0, w1, w2, w3);
     }
 }
 
