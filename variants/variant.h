@@ -29,6 +29,12 @@ typedef struct ts_variant {
     void (*release)(ts_plan *plan);
     /* optional: implementation detail for results ("brgemm", "4x16"); NULL = none */
     const char *(*detail)(const ts_plan *plan);
+    /* optional, for a variant that runs in another process (the peers,
+     * variants/peer.h): n runs back to back, timed where they execute; their total
+     * seconds in *seconds, outputs of the last in out.  The harness then reports
+     * that time, not its own clock around the call, so the cost of reaching the
+     * other process is not part of a run.  NULL: the harness times run(). */
+    int (*run_timed)(ts_plan *plan, const ts_inputs *in, ts_outputs *out, int64_t n, double *seconds);
 } ts_variant;
 
 #define TS_VARIANT(id) extern const ts_variant ts_variant_##id;
@@ -38,6 +44,7 @@ typedef struct ts_variant {
 extern const ts_variant *const ts_variants[];
 extern const size_t ts_variant_count;
 
+/* A registered variant or a peer (variants/peer.h) by name, or NULL. */
 const ts_variant *ts_variant_find(const char *name);
 /* ISA check first (reason names what is missing), then the variant's supports(). */
 bool ts_variant_available(const ts_variant *v, const ts_problem *p, char *why, size_t n);
