@@ -3,6 +3,7 @@
  * the measured peak, and how far it is ahead of naive and of oneDNN. */
 #include "harness/cli.h"
 #include "harness/files/csvread.h"
+#include "variants/peer.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -19,7 +20,8 @@ static void summary_usage(FILE *f)
             "oneDNN variant (onednn, onednn-*), or '-' where that row is not ok or\n"
             "absent.  With DIR/pairs.csv the speed-ups are the paired per-round ratios\n"
             "(interleaved rounds), with their 95%% intervals.  A last line counts how\n"
-            "often each variant was the best.\n");
+            "often each variant was the best.  Peer rows (tensorflow, pytorch, ...) are left\n"
+            "out: `tiedseq compare DIR --variants PEER,VARIANT` gives their paired ratios.\n");
 }
 
 typedef struct sum_row {
@@ -70,6 +72,8 @@ static int summarise(const ts_csv *c, const char *problem, sum_row *out, ts_err 
             !same_model(c, r, cc, problem))
             continue;
         const char *v = ts_csv_get(c, r, cv);
+        if (ts_peer_find(v))
+            continue; /* TensorFlow/PyTorch rows: not tiedseq's best (compare --variants pairs them) */
         double med;
         if (ts_csv_num(c, r, cm, &med, e))
             return -1;
