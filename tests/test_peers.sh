@@ -135,7 +135,7 @@ else
   echo "skipped: pytorch: cannot import torch with $PY (apt-get install python3-torch)"
 fi
 
-TF_PY=${TS_TF_PYTHON:-$root/build/venv-tf/bin/python}
+TF_PY=${TS_TF_PYTHON:-${TS_VENV_TF:-$root/build/venv-tf}/bin/python}
 if [ -x "$TF_PY" ] && TF_USE_LEGACY_KERAS=1 TF_CPP_MIN_LOG_LEVEL=3 CUDA_VISIBLE_DEVICES= \
      "$TF_PY" -c 'import tensorflow, tf_keras' >/dev/null 2>&1; then
   tiny_run tensorflow "$TF_PY" "$peers/tensorflow_tied.py" \
