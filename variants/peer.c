@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,33 +271,83 @@ static int command(worker *w, const char *cmd, char *arg, size_t n, ts_err *e)
     return ts_fail(e, "%s: %s", w->def->name, !strncmp(line, "err ", 4) ? line + 4 : line);
 }
 
-/* The child: the socket on fd 3 and 4, output to the log, every CPU allowed
- * (tiedseq's pinned main thread would otherwise hand its one-core mask to the
- * worker), dies with its parent. */
-static void exec_worker(const worker *w, int sock, const char *py, const char *script)
+/* What the child needs, made before fork: after fork only async-signal-safe
+ * calls (no malloc, no setenv) are safe in a process with OpenMP threads. */
+typedef struct child_args {
+    char *argv[12];
+    char **envp;
+    char threads[16], omp[32], onednn[48];
+    cpu_set_t all;
+} child_args;
+
+extern char **environ;
+
+/* environ without the variables we set, plus ours; NULL when out of memory. */
+static char **child_env(child_args *ca, const worker *w)
+{
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **env = calloc(n + 3, sizeof *env);
+    if (!env)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "OMP_NUM_THREADS=", 16) && strncmp(environ[i], "TF_ENABLE_ONEDNN_OPTS=", 22))
+            env[k++] = environ[i];
+    snprintf(ca->omp, sizeof ca->omp, "OMP_NUM_THREADS=%d", w->threads);
+    env[k++] = ca->omp;
+    if (w->def->onednn) {
+        snprintf(ca->onednn, sizeof ca->onednn, "TF_ENABLE_ONEDNN_OPTS=%s", w->def->onednn);
+        env[k++] = ca->onednn;
+    }
+    return env;
+}
+
+static int child_prepare(child_args *ca, const worker *w, const char *py, const char *script)
+{
+    snprintf(ca->threads, sizeof ca->threads, "%d", w->threads);
+    const char *mode_flag = !strcmp(w->def->lib, "tensorflow") ? "--tf-mode" : "--mkldnn";
+    const char *argv[] = {py, script, "--peer", w->def->lib, "--threads", ca->threads, mode_flag, w->def->mode, NULL};
+    memcpy(ca->argv, argv, sizeof argv);
+    /* every CPU: tiedseq's pinned main thread would otherwise hand its one-core
+     * mask to the worker (the kernel keeps the set within our cpuset) */
+    CPU_ZERO(&ca->all);
+    long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+    for (long c = 0; c < ncpu && c < CPU_SETSIZE; c++)
+        CPU_SET((int)c, &ca->all);
+    ca->envp = child_env(ca, w);
+    return ca->envp ? 0 : -1;
+}
+
+/* The child: the socket on fd 3 and 4, output to the log, no other inherited
+ * descriptor (tiedseq's open CSV files), every CPU, dies with its parent. */
+static void exec_worker(const child_args *ca, const char *log_path, int sock)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    int hi = fcntl(sock, F_DUPFD, 10), log = open(w->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int hi = fcntl(sock, F_DUPFD, 10), log = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     int null = open("/dev/null", O_RDONLY);
     if (hi < 0 || log < 0 || null < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0 ||
         dup2(hi, 3) < 0 || dup2(hi, 4) < 0)
         _exit(127);
-    cpu_set_t all;
-    CPU_ZERO(&all);
-    long ncpu = sysconf(_SC_NPROCESSORS_CONF);
-    for (long c = 0; c < ncpu && c < CPU_SETSIZE; c++)
-        CPU_SET((int)c, &all);
-    sched_setaffinity(0, sizeof all, &all); /* the kernel keeps it within our cpuset */
-    char threads[16];
-    snprintf(threads, sizeof threads, "%d", w->threads);
-    setenv("OMP_NUM_THREADS", threads, 1);
-    if (w->def->onednn)
-        setenv("TF_ENABLE_ONEDNN_OPTS", w->def->onednn, 1);
-    const char *mode_flag = !strcmp(w->def->lib, "tensorflow") ? "--tf-mode" : "--mkldnn";
-    char *argv[] = {(char *)py, (char *)script, "--peer", (char *)w->def->lib, "--threads", threads,
-                    (char *)mode_flag, (char *)w->def->mode, NULL};
-    execv(py, argv);
+    long maxfd = sysconf(_SC_OPEN_MAX);
+    for (int fd = 5; fd < (maxfd > 0 && maxfd < 65536 ? maxfd : 65536); fd++)
+        close(fd);
+    sched_setaffinity(0, sizeof ca->all, &ca->all);
+    execve(ca->argv[0], ca->argv, ca->envp);
     _exit(127);
+}
+
+/* The reason is kept in w: asking again does not retry. */
+static int unavailable(worker *w, ts_err *e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int unavailable(worker *w, ts_err *e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(w->why, sizeof w->why, fmt, ap);
+    va_end(ap);
+    w->unavailable = true;
+    return ts_fail(e, "%s", w->why);
 }
 
 static int worker_start(worker *w, ts_err *e)
@@ -305,28 +356,33 @@ static int worker_start(worker *w, ts_err *e)
     python_for(w->def, py, sizeof py);
     script_path(script, sizeof script);
     if (access(py, X_OK) != 0)
-        return snprintf(w->why, sizeof w->why, "no Python at %.150s (%s)", py,
-                        !strcmp(w->def->lib, "tensorflow") ? "scripts/golden/setup_venv.sh, or set TS_TF_PYTHON"
-                                                           : "apt-get install python3-torch, or set TS_TORCH_PYTHON"),
-               w->unavailable = true, ts_fail(e, "%s", w->why);
+        return unavailable(w, e, "no Python at %.150s (%s)", py,
+                           !strcmp(w->def->lib, "tensorflow") ? "scripts/golden/setup_venv.sh, or set TS_TF_PYTHON"
+                                                              : "apt-get install python3-torch, or set TS_TORCH_PYTHON");
     if (access(script, R_OK) != 0)
-        return snprintf(w->why, sizeof w->why, "no peer worker at %.200s (set TS_PEERS_DIR)", script),
-               w->unavailable = true, ts_fail(e, "%s", w->why);
+        return unavailable(w, e, "no peer worker at %.200s (set TS_PEERS_DIR)", script);
     if (tmp_dir(e))
         return -1;
     snprintf(w->log, sizeof w->log, "%s/%s-t%d.log", g_tmp, w->def->name, w->threads);
+    child_args ca;
+    if (child_prepare(&ca, w, py, script))
+        return ts_fail(e, "out of memory");
     int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
+        free(ca.envp);
         return ts_fail(e, "peers: socketpair: %s", strerror(errno));
+    }
     fflush(NULL);
     pid_t pid = fork();
-    if (pid < 0) {
-        close(sv[0]), close(sv[1]);
-        return ts_fail(e, "peers: fork: %s", strerror(errno));
-    }
     if (pid == 0)
-        exec_worker(w, sv[1], py, script);
+        exec_worker(&ca, w->log, sv[1]);
+    int fork_err = errno;
+    free(ca.envp);
     close(sv[1]);
+    if (pid < 0) {
+        close(sv[0]);
+        return ts_fail(e, "peers: fork: %s", strerror(fork_err));
+    }
     w->pid = pid, w->sock = sv[0], w->nbuf = 0;
     char line[REPLY_MAX];
     if (read_line(w, line, sizeof line, reply_timeout_s()))
