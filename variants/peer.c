@@ -407,7 +407,7 @@ static worker *worker_get(const peer_def *d, int threads, ts_err *e)
             w = &g_workers[k];
     if (!w) {
         if (g_nworkers == MAX_WORKERS)
-            return ts_fail(e, "peers: more than %d workers", MAX_WORKERS), NULL;
+            return ts_fail(e, "peers: more than %d workers (one per peer and thread count)", MAX_WORKERS), NULL;
         w = &g_workers[g_nworkers++];
         memset(w, 0, sizeof *w);
         w->def = d, w->threads = threads, w->sock = -1;
