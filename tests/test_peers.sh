@@ -161,6 +161,10 @@ grep -qE '^(tensorflow|pytorch|tf-)' "$work/v" && bad "verify's default set runs
 TS_TORCH_PYTHON=/nonexistent "$TS" verify --variants pytorch --problem rnn:b1:i2:h3:e1:d1 > "$work/v" 2>&1; r=$?
 [ $r -eq 0 ] && grep -q 'SKIPPED.*no Python at /nonexistent' "$work/v" && ok "missing interpreter: SKIPPED with the reason" \
   || bad "missing interpreter ($r): $(cat "$work/v")"
+"$TS" run --problem rnn:b1:i2:h3:e1:d1 --variant pytorch --weights "$work/none" --inputs "$work/none" \
+  --out "$work/o" --states > /dev/null 2> "$work/err"; r=$?
+[ $r -eq 2 ] && grep -q "peer pytorch returns the outputs and the final state" "$work/err" \
+  && ok "run --states with a peer: refused in one line" || bad "run --states with a peer ($r): $(cat "$work/err")"
 mkdir -p "$work/fakepeers"
 printf 'import os\nos.write(4, b"unavailable test: no library here\\n")\n' > "$work/fakepeers/worker.py"
 TS_PEERS_DIR="$work/fakepeers" TS_TORCH_PYTHON="$PY" "$TS" bench --problem rnn:b1:i2:h3:e1:d1 --variants naive --peers pytorch \
