@@ -4,7 +4,11 @@
 # from build/venv-tf), a tiny run that must write well-formed points.csv rows: the
 # check passes (max_abs_err <= tol), peak_frac/bw_frac follow a hand-made peak.json,
 # a re-run adds nothing (resume), a perturbed peer is refused (status fail, never
-# timed), PyTorch's GRU is labelled gru-lbr.  No timing is asserted.
+# timed), PyTorch's GRU is labelled gru-lbr.  Then the peers inside tiedseq's own
+# rounds (--peers): never in the default set, unavailable ones skipped with the
+# reason, and for each importable peer a tiny bench with naive whose rows, pairs
+# and samples must be written and verified, a perturbed peer failing the
+# harness's check.  No timing is asserted.
 # A peer that is not installed prints "skipped: ..." (CI machines need neither).
 set -u -o pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
