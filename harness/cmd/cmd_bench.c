@@ -12,8 +12,8 @@ static void bench_usage(FILE *f)
 {
     fprintf(f,
             "usage: tiedseq bench [--problem D]... [--set NAME|FILE]... [--variants a,b]\n"
-            "                     [--peers tensorflow,pytorch] [--threads LIST] [--out DIR] [--peak FILE] [--seed N]\n"
-            "                     [--benchmark_* flags]\n\n"
+            "                     [--peers tensorflow,pytorch] [--threads LIST] [--out DIR]\n"
+            "                     [--peak FILE] [--seed N] [--benchmark_* flags]\n\n"
             "Verifies each variant on each problem against the reference, running the very plan\n"
             "that is timed; the ones that pass are timed with Google Benchmark, every variant\n"
             "and thread count of one shape interleaved in rounds with calibration probes (FMA\n"
