@@ -1,4 +1,5 @@
 #include "harness/cli.h"
+#include "variants/peer.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -122,13 +123,40 @@ static int add_variant(const ts_variant *v, const ts_variant **out, size_t cap, 
     return 0;
 }
 
+static void peer_names(char *buf, size_t n)
+{
+    buf[0] = '\0';
+    for (size_t k = 0; k < ts_peer_count; k++)
+        snprintf(buf + strlen(buf), n - strlen(buf), "%s%s", k ? ", " : "", ts_peers[k]->name);
+}
+
 static int unknown_variant(const char *name, ts_err *e)
 {
-    char known[512] = "";
+    char known[512] = "", peers[512];
     for (size_t k = 0; k < ts_variant_count; k++)
         snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", k ? ", " : "",
                  ts_variants[k]->name);
-    return ts_fail(e, "unknown variant '%s' (known: %s)", name, known);
+    peer_names(peers, sizeof peers);
+    return ts_fail(e, "unknown variant '%s' (known: %s; peers: %s)", name, known, peers);
+}
+
+int ts_peers_append(const char *csv, const ts_variant **out, size_t cap, size_t *n, ts_err *e)
+{
+    char *copy = strdup(csv), *save = NULL, peers[512];
+    if (!copy)
+        return ts_fail(e, "out of memory");
+    int rc = *csv ? 0 : ts_fail(e, "--peers: empty list");
+    for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
+        const ts_variant *v = ts_peer_find(tok);
+        if (!v) {
+            peer_names(peers, sizeof peers);
+            rc = ts_fail(e, "--peers: unknown peer '%s' (peers: %s)", tok, peers);
+        } else if (add_variant(v, out, cap, n)) {
+            rc = ts_fail(e, "more than %zu variants with --peers '%s'", cap, csv);
+        }
+    }
+    free(copy);
+    return rc;
 }
 
 /* (parenthesised: the name is also the transition macro in cli.h) */

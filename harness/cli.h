@@ -39,6 +39,9 @@ int ts_plist_add_set(ts_problem_list *l, const char **names, size_t *n, size_t c
 /* Comma-separated variant names ("all" or NULL = every registered), repeats
  * dropped, into out[0..cap-1]; more than cap distinct variants is an error. */
 int ts_variants_select(const char *csv, const ts_variant **out, size_t cap, size_t *n, ts_err *e);
+/* Comma-separated peer names (variants/peer.h) appended to out[0..*n), repeats
+ * dropped; a name that is not a peer is an error naming the peers. */
+int ts_peers_append(const char *csv, const ts_variant **out, size_t cap, size_t *n, ts_err *e);
 /* Copy src into dst[n], cut to fit (always terminated). */
 void ts_str_copy(char *dst, size_t n, const char *src);
 

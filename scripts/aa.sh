@@ -10,6 +10,8 @@
 #     same for plain median times
 #   - variant-vs-variant paired ratios (pairs.csv) that agree within +-3 %
 #     (target >= 90 %)
+#   - with peers in the sweep (--peers tensorflow,pytorch): the peer-vs-tiedseq
+#     ratios (a pair with one peer, one tiedseq variant) that agree within +-5 %
 # Usage: bash scripts/aa.sh [OUT] [tiedseq sweep arguments]   (default: the default set)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,6 +54,9 @@ common = [k for k in PA if k in PB]
 agree = sum(abs(PA[k] / PB[k] - 1) <= 0.03 for k in common)
 cal_ok, cal_n = within("cal", 0.05)
 raw_ok, raw_n = within("median_us", 0.05)
+is_peer = lambda v: v in ("tensorflow", "pytorch") or v.startswith(("tf-", "pytorch-"))
+peer_keys = [k for k in common if is_peer(k[0]) != is_peer(k[2])]
+peer_agree = sum(abs(PA[k] / PB[k] - 1) <= 0.05 for k in peer_keys)
 pct = lambda a, b: 100.0 * a / b if b else float("nan")
 print("A/A figures (%s)" % out)
 print("  flagged faster/slower by compare: %d of %d points (%.1f %%; target <= 5 %%)" % (flag, n, pct(flag, n)))
@@ -59,4 +64,8 @@ print("  ... by compare --calibrated:       %d of %d points (%.1f %%)" % (cflag,
 print("  calibrated times within +-5 %%:    %d of %d points (%.1f %%; target >= 90 %%)" % (cal_ok, cal_n, pct(cal_ok, cal_n)))
 print("  plain median times within +-5 %%:  %d of %d points (%.1f %%)" % (raw_ok, raw_n, pct(raw_ok, raw_n)))
 print("  variant/variant ratios within +-3 %%: %d of %d pairs (%.1f %%; target >= 90 %%)" % (agree, len(common), pct(agree, len(common))))
+if peer_keys:
+    print("  peer/tiedseq ratios within +-5 %%:   %d of %d pairs (%.1f %%)" % (peer_agree, len(peer_keys), pct(peer_agree, len(peer_keys))))
+    for k in sorted(peer_keys):
+        print("    %s/%s vs %s: %.4g and %.4g (%+.1f %%)" % (k[0], k[1], k[2], PA[k], PB[k], 100 * (PA[k] / PB[k] - 1)))
 PY

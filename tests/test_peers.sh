@@ -4,7 +4,11 @@
 # from build/venv-tf), a tiny run that must write well-formed points.csv rows: the
 # check passes (max_abs_err <= tol), peak_frac/bw_frac follow a hand-made peak.json,
 # a re-run adds nothing (resume), a perturbed peer is refused (status fail, never
-# timed), PyTorch's GRU is labelled gru-lbr.  No timing is asserted.
+# timed), PyTorch's GRU is labelled gru-lbr.  Then the peers inside tiedseq's own
+# rounds (--peers): never in the default set, unavailable ones skipped with the
+# reason, and for each importable peer a tiny bench with naive whose rows, pairs
+# and samples must be written and verified, a perturbed peer failing the
+# harness's check.  No timing is asserted.
 # A peer that is not installed prints "skipped: ..." (CI machines need neither).
 set -u -o pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,7 +24,7 @@ bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 # ---- always: syntax, --help, usage errors ----
 bash -n "$peers/run_peers.sh" && ok "run_peers.sh syntax" || bad "run_peers.sh syntax"
-for f in common.py pytorch_rnn.py tensorflow_tied.py; do
+for f in common.py pytorch_rnn.py tensorflow_tied.py worker.py; do
   "$PY" -c 'import ast, sys; ast.parse(open(sys.argv[1]).read())' "$peers/$f" && ok "$f syntax" || bad "$f syntax"
 done
 "$PY" -c 'import numpy' 2>/dev/null || { echo "numpy missing for $PY (scripts/deps.sh installs python3-numpy)"; exit 1; }
@@ -135,13 +139,94 @@ else
   echo "skipped: pytorch: cannot import torch with $PY (apt-get install python3-torch)"
 fi
 
-TF_PY=${TS_TF_PYTHON:-$root/build/venv-tf/bin/python}
+TF_PY=${TS_TF_PYTHON:-${TS_VENV_TF:-$root/build/venv-tf}/bin/python}
 if [ -x "$TF_PY" ] && TF_USE_LEGACY_KERAS=1 TF_CPP_MIN_LOG_LEVEL=3 CUDA_VISIBLE_DEVICES= \
      "$TF_PY" -c 'import tensorflow, tf_keras' >/dev/null 2>&1; then
   tiny_run tensorflow "$TF_PY" "$peers/tensorflow_tied.py" \
     "rnn:b2:i3:h5:e2:d3:teacher:t1,lstm:b2:i4:h6:e3:d3:greedy:v7:t2:fb0,gru:b1:i3:h4:e2:d2:teacher:t1" "rnn=rnn lstm=lstm gru=gru"
 else
   echo "skipped: tensorflow: no TensorFlow + tf_keras at $TF_PY (scripts/golden/setup_venv.sh)"
+fi
+
+# ---- peers inside tiedseq's rounds (variants/peer.c, scripts/peers/worker.py) ----
+# Always: peers are never in the default set, a bad peer name is a one-line usage
+# error, a peer that cannot start is SKIPPED with the reason (never a crash).
+"$TS" list > "$work/list" 2>&1
+if awk '/^peers/{p=1} !p' "$work/list" | grep -qE '^(tensorflow|pytorch) '; then
+  bad "list: a peer among the variants"
+else
+  grep -q '^pytorch ' "$work/list" && ok "list: peers in their own section" || bad "list: no peers section"
+fi
+"$TS" verify --problem rnn:b1:i2:h3:e1:d1 > "$work/v" 2>&1
+grep -qE '^(tensorflow|pytorch|tf-)' "$work/v" && bad "verify's default set runs a peer" || ok "peers not in the default variants"
+"$TS" bench --problem rnn:b1:i2:h3:e1:d1 --peers nosuch > /dev/null 2> "$work/err"; r=$?
+[ $r -eq 2 ] && [ "$(wc -l < "$work/err")" = 1 ] && grep -q "unknown peer 'nosuch'" "$work/err" \
+  && ok "--peers nosuch: one-line error, exit 2" || bad "--peers nosuch ($r): $(cat "$work/err")"
+TS_TORCH_PYTHON=/nonexistent "$TS" verify --variants pytorch --problem rnn:b1:i2:h3:e1:d1 > "$work/v" 2>&1; r=$?
+[ $r -eq 0 ] && grep -q 'SKIPPED.*no Python at /nonexistent' "$work/v" && ok "missing interpreter: SKIPPED with the reason" \
+  || bad "missing interpreter ($r): $(cat "$work/v")"
+"$TS" run --problem rnn:b1:i2:h3:e1:d1 --variant pytorch --weights "$work/none" --inputs "$work/none" \
+  --out "$work/o" --states > /dev/null 2> "$work/err"; r=$?
+[ $r -eq 2 ] && grep -q "peer pytorch returns the outputs and the final state" "$work/err" \
+  && ok "run --states with a peer: refused in one line" || bad "run --states with a peer ($r): $(cat "$work/err")"
+mkdir -p "$work/fakepeers"
+printf 'import os\nos.write(4, b"unavailable test: no library here\\n")\n' > "$work/fakepeers/worker.py"
+TS_PEERS_DIR="$work/fakepeers" TS_TORCH_PYTHON="$PY" "$TS" bench --problem rnn:b1:i2:h3:e1:d1 --variants naive --peers pytorch \
+  --min-rounds 6 --max-rounds 6 --passes 1 --budget 0 --out "$work/unavail" > /dev/null 2>&1; r=$?
+[ $r -eq 0 ] && grep -q '^[^,]*,[^,]*,pytorch,.*,skipped,.*test: no library here' "$work/unavail/points.csv" \
+  && ok "unavailable peer: skipped row with the worker's reason" || bad "unavailable peer ($r)"
+
+# interleaved_run PEER PYTHON-VAR PYTHON: a tiny bench with the peer in naive's rounds
+check_interleaved() {
+  "$PY" - "$1" "$2" <<'EOF'
+import csv, sys
+d, peer = sys.argv[1], sys.argv[2]
+rows = [r for r in csv.DictReader(open(d + "/points.csv")) if r["variant"] == peer]
+assert len(rows) == 4 and all(r["status"] == "ok" for r in rows), rows
+assert all(float(r["ci_lo_us"]) <= float(r["median_us"]) <= float(r["ci_hi_us"]) for r in rows), rows
+assert all(float(r["max_abs_err"]) <= float(r["tol"]) for r in rows), rows
+assert all("worker-timed" in r["label"] and "ipc" in r["label"] for r in rows), rows
+pairs = [r for r in csv.DictReader(open(d + "/pairs.csv")) if peer in (r["variant_a"], r["variant_b"])]
+vs = {(r["variant_a"], r["variant_b"], r["problem_a"]) for r in pairs if r["variant_a"] != r["variant_b"]}
+assert len(vs) == 4, pairs  # naive vs the peer, each problem and thread count
+assert all(float(r["ratio_lo"]) <= float(r["ratio"]) <= float(r["ratio_hi"]) for r in pairs), pairs
+n = sum(1 for r in csv.DictReader(open(d + "/samples.csv")) if r["member"] == peer)
+assert n >= 4 * 6, n  # every point sampled in the same rounds as naive
+EOF
+}
+interleaved_run() {
+  local peer=$1 var=$2 py=$3 d="$work/il-$1" r
+  env "$var=$py" "$TS" bench --problem rnn:b2:i3:h5:e2:d3 --problem lstm:b2:i4:h6:e3:d3:greedy:v7:fb0 --threads 1,2 \
+    --variants naive --peers "$peer" --min-rounds 6 --max-rounds 6 --passes 2 --budget 0 --out "$d" > "$work/out" 2>&1; r=$?
+  if [ $r -eq 0 ] && check_interleaved "$d" "$peer"; then
+    ok "$peer: interleaved with naive: rows ok, verified, paired ratios, samples"
+  else
+    bad "$peer: interleaved run ($r)"; tail -5 "$work/out"
+  fi
+  env "$var=$py" TS_PEER_PERTURB=1 "$TS" bench --problem rnn:b2:i3:h5:e2:d3 --variants naive --peers "$peer" \
+    --min-rounds 6 --max-rounds 6 --passes 1 --budget 0 --out "$d-perturbed" > "$work/out" 2>&1; r=$?
+  if [ $r -eq 1 ] && "$PY" -c '
+import csv, sys
+r = [r for r in csv.DictReader(open(sys.argv[1])) if r["variant"] == sys.argv[2]]
+assert len(r) == 1 and r[0]["status"] == "fail" and r[0]["median_us"] == "", r
+' "$d-perturbed/points.csv" "$peer"; then
+    ok "$peer: perturbed weights fail the harness's check and are never timed"
+  else
+    bad "$peer: perturbed ($r)"; tail -5 "$work/out"
+  fi
+}
+if "$PY" -c 'import torch' 2>/dev/null; then
+  interleaved_run pytorch TS_TORCH_PYTHON "$PY"
+  TS_TORCH_PYTHON="$PY" "$TS" verify --variants pytorch --problem gru:b1:i3:h4:e2:d2 > "$work/v" 2>&1
+  grep -q 'SKIPPED.*linear-before-reset' "$work/v" && ok "pytorch: GRU skipped (a different cell)" || bad "pytorch GRU: $(cat "$work/v")"
+else
+  echo "skipped: pytorch (interleaved): cannot import torch with $PY"
+fi
+if [ -x "$TF_PY" ] && TF_USE_LEGACY_KERAS=1 TF_CPP_MIN_LOG_LEVEL=3 CUDA_VISIBLE_DEVICES= \
+     "$TF_PY" -c 'import tensorflow, tf_keras' >/dev/null 2>&1; then
+  interleaved_run tensorflow TS_TF_PYTHON "$TF_PY"
+else
+  echo "skipped: tensorflow (interleaved): no TensorFlow + tf_keras at $TF_PY"
 fi
 
 [ $fails -eq 0 ] && echo "test_peers: all passed" || echo "test_peers: $fails failed"

@@ -41,6 +41,12 @@ typedef struct ts_variant {
     void (*release)(ts_plan *plan);
     /* optional: implementation detail for results ("brgemm", "4x16"); NULL = none */
     const char *(*detail)(const ts_plan *plan);
+    /* optional, for a variant that runs in another process (the peers,
+     * variants/peer.h): n runs back to back, timed where they execute; their total
+     * seconds in *seconds, outputs of the last in out.  The harness then reports
+     * that time, not its own clock around the call, so the cost of reaching the
+     * other process is not part of a run.  NULL: the harness times run(). */
+    int (*run_timed)(ts_plan *plan, const ts_inputs *in, ts_outputs *out, int64_t n, double *seconds);
 } ts_variant;
 
 #define TS_VARIANT(id) extern const ts_variant ts_variant_##id;
@@ -60,6 +66,7 @@ extern const size_t ts_variant_count;
     .supports = ts_unroll_supports_wavefront, .prepare = ts_unroll_prepare_wavefront,           \
     .run = ts_unroll_run, .release = ts_unroll_release, .detail = ts_unroll_detail
 
+/* A registered variant or a peer (variants/peer.h) by name, or NULL. */
 const ts_variant *ts_variant_find(const char *name);
 /* v->prepare(v->impl, ...): the one way callers prepare a variant */
 int ts_variant_prepare(const ts_variant *v, const ts_problem *p, const ts_weights *w, ts_plan **plan, ts_err *e);

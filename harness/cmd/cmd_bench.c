@@ -12,8 +12,8 @@ static void bench_usage(FILE *f)
 {
     fprintf(f,
             "usage: tiedseq bench [--problem D]... [--set NAME|FILE]... [--variants a,b]\n"
-            "                     [--threads LIST] [--out DIR] [--peak FILE] [--seed N]\n"
-            "                     [--benchmark_* flags]\n\n"
+            "                     [--peers tensorflow,pytorch] [--threads LIST] [--out DIR]\n"
+            "                     [--peak FILE] [--seed N] [--benchmark_* flags]\n\n"
             "Verifies each variant on each problem against the reference, running the very plan\n"
             "that is timed; the ones that pass are timed with Google Benchmark, every variant\n"
             "and thread count of one shape interleaved in rounds with calibration probes (FMA\n"
@@ -23,6 +23,7 @@ static void bench_usage(FILE *f)
             "  --out DIR       also write DIR/points.csv, meta.json, sweep.txt, gb/*.json\n"
             "                  (and DIR/peak.json: from --peak, or measured)\n"
             "Default problems: the 'smoke' set.  Names are <variant>/<descriptor>/real_time.\n"
+            TS_PEERS_USAGE
             TS_TIMING_USAGE
             "Exit: 0 ok, 1 a point failed verification or errored, 2 bad input, 130 Ctrl-C.\n");
 }
@@ -69,7 +70,7 @@ static int bench_plan(bench_args *b, ts_plan_pts *pl, ts_err *e)
     int threads[1024];
     for (size_t k = 0; k < b->nthreads; k++)
         threads[k] = b->threads[k] > TS_MAX_THREADS ? TS_MAX_THREADS + 1 : (int)b->threads[k];
-    if (ts_variants_select(b->run.variants, vars, sizeof vars / sizeof vars[0], &nv, e))
+    if (ts_run_variants(&b->run, vars, sizeof vars / sizeof vars[0], &nv, e))
         return -1;
     return ts_plan_build(pl, &b->run.probs, threads, b->nthreads, vars, nv, e);
 }

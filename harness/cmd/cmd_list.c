@@ -1,4 +1,5 @@
 #include "harness/cli.h"
+#include "variants/peer.h"
 
 #include <string.h>
 
@@ -6,7 +7,8 @@ int ts_cmd_list(int argc, char **argv)
 {
     if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         printf("usage: tiedseq list\n\nEvery registered variant, the ISA it needs, and whether it runs on\n"
-               "this CPU (TS_MAX_ISA=baseline|avx2 caps the detected ISA).\n");
+               "this CPU (TS_MAX_ISA=baseline|avx2 caps the detected ISA); then the peers\n"
+               "(TensorFlow, PyTorch), which run only when named.\n");
         return 0;
     }
     if (argc > 1) {
@@ -29,5 +31,9 @@ int ts_cmd_list(int argc, char **argv)
                ok ? "available" : "unsupported",
                v->summary, ok ? "" : " -- ", ok ? "" : why);
     }
+    /* peers start a Python worker to find out whether they run: only when asked */
+    printf("\npeers (only when named: --peers LIST or --variants; docs/peers.md):\n");
+    for (size_t k = 0; k < ts_peer_count; k++)
+        printf("%-20s %s\n", ts_peers[k]->name, ts_peers[k]->summary);
     return 0;
 }

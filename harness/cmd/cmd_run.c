@@ -1,5 +1,6 @@
 /* tiedseq run / gen: the .npy contract end to end. */
 #include "harness/cli.h"
+#include "variants/peer.h"
 #include "harness/files/io.h"
 #include "harness/files/npy.h"
 #include "harness/files/outset.h"
@@ -128,6 +129,8 @@ static int do_run(const run_opts *o, ts_err *e)
             return ts_fail(e, "--variant takes one name, not a list ('%s')", o->variant);
         return ts_variants_select(o->variant, vars, 1, &nv, e); /* unknown: names the known ones */
     }
+    if (!oracle && o->states && ts_variant_is_peer(v))
+        return ts_fail(e, "--states: peer %s returns the outputs and the final state, not every step's", v->name);
     char why[256];
     if (!oracle && !ts_variant_available(v, &p, why, sizeof why))
         return ts_fail(e, "variant %s cannot run %s: %s", v->name, o->problem, why);

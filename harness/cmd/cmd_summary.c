@@ -3,6 +3,7 @@
  * the measured peak, and how far it is ahead of naive and of oneDNN. */
 #include "harness/cli.h"
 #include "harness/files/csvread.h"
+#include "variants/peer.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -20,7 +21,9 @@ static void summary_usage(FILE *f)
             "absent.  With DIR/pairs.csv the speed-ups are the paired per-round ratios\n"
             "(interleaved rounds), with their 95%% intervals.  A last line counts how\n"
             "often each variant was the best.  A merged run of several machines (tiedseq\n"
-            "merge) has a line per host and problem, with a host column.\n");
+            "merge) has a line per host and problem, with a host column.  Peer rows\n"
+            "(tensorflow, pytorch, ...) are left out: `tiedseq compare DIR --variants\n"
+            "PEER,VARIANT` gives their paired ratios.\n");
 }
 
 typedef struct sum_row {
@@ -73,6 +76,8 @@ static int summarise(const ts_csv *c, const char *problem, const char *host, sum
             strcmp(ts_points_host(c, r), host) || !same_model(c, r, cc, problem))
             continue;
         const char *v = ts_csv_get(c, r, cv);
+        if (ts_peer_find(v))
+            continue; /* TensorFlow/PyTorch rows: not tiedseq's best (compare --variants pairs them) */
         double med;
         if (ts_csv_num(c, r, cm, &med, e))
             return -1;

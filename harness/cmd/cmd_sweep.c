@@ -18,7 +18,8 @@ static void sweep_usage(FILE *f)
 {
     fprintf(f,
             "usage: tiedseq sweep [axes | --set NAME... | --problem D... | --full] [--variants a,b]\n"
-            "                     [--threads LIST] [--out DIR | --resume DIR] [--shard K/N] [--peak FILE]\n"
+            "                     [--peers LIST] [--threads LIST] [--out DIR | --resume DIR] [--shard K/N]\n"
+            "                     [--peak FILE]\n"
             "                     [--seed N] [--benchmark_* flags]\n\n"
             "Verifies every (variant, problem) against the reference, then times the ones that\n"
             "pass with Google Benchmark, all variants and thread counts of one shape interleaved\n"
@@ -46,6 +47,7 @@ static void sweep_usage(FILE *f)
             "               `tiedseq merge` joins the N run folders (scripts/slurm/ on a cluster)\n"
             "--peak FILE    machine limits from `tiedseq peak` (default DIR/peak.json, else\n"
             "               measured now, a few seconds); a bad FILE is an error\n"
+            TS_PEERS_USAGE
             TS_TIMING_USAGE
             "Google Benchmark display flags pass through; repetitions, min time and output\n"
             "files are the engine's.  Threads are pinned (OMP_PROC_BIND=close OMP_PLACES=cores)\n"
@@ -334,8 +336,8 @@ static int sweep_plan(sweep_args *s, const axes *given, ts_plan_pts *pl, ts_err 
     merge_axes(a, given, s->full);
     int rc = 0;
     bool grid = given->any || s->full;
-    if (s->resume && !grid && !s->run.probs.n && (s->run.variants || s->have_threads))
-        rc = ts_fail(e, "--resume DIR alone runs the recorded sweep; --variants/--threads need the "
+    if (s->resume && !grid && !s->run.probs.n && (s->run.variants || s->run.peers || s->have_threads))
+        rc = ts_fail(e, "--resume DIR alone runs the recorded sweep; --variants/--peers/--threads need the "
                         "sweep's axes or sets too");
     if (grid && !rc)
         rc = axes_expand(a, &s->run.probs, e);
@@ -344,7 +346,7 @@ static int sweep_plan(sweep_args *s, const axes *given, ts_plan_pts *pl, ts_err 
     const ts_variant *vars[256];
     size_t nv = 0;
     if (!rc)
-        rc = ts_variants_select(s->run.variants, vars, sizeof vars / sizeof vars[0], &nv, e);
+        rc = ts_run_variants(&s->run, vars, sizeof vars / sizeof vars[0], &nv, e);
     int threads[MAXV];
     size_t nt = (grid || s->have_threads) ? a->nT : 0;
     for (size_t k = 0; k < nt; k++)

@@ -73,6 +73,7 @@ int ts_run_option(int c, const char *val, ts_run_args *a, ts_err *e)
     case 'v': a->variants = val; return 1;
     case 'o': a->out = val; return 1;
     case 'k': a->peak = val; return 1;
+    case 'P': a->peers = val; return 1;
     case 'S': a->seed_given = true; return ts_parse_u64("--seed", val, &a->seed, e) ? -1 : 1;
     case 1006: a->filter = val; return 1;
     case 1001: case 1002: case 1003: case 1004: case 1005: case 1007:
@@ -80,6 +81,13 @@ int ts_run_option(int c, const char *val, ts_run_args *a, ts_err *e)
         return ts_timing_parse(c, val, &a->timing, e) ? -1 : 1;
     default: return 0;
     }
+}
+
+int ts_run_variants(const ts_run_args *a, const ts_variant **out, size_t cap, size_t *n, ts_err *e)
+{
+    if (ts_variants_select(a->variants, out, cap, n, e))
+        return -1;
+    return a->peers ? ts_peers_append(a->peers, out, cap, n, e) : 0;
 }
 
 /* The recorded "min_rounds=10 max_rounds=200 ..." back into options. */

@@ -55,6 +55,7 @@ typedef struct ts_run_args {
     const char *sets[32];
     size_t nsets;
     const char *variants, *out, *peak, *filter;
+    const char *peers;          /* --peers tensorflow,pytorch: added to the variants */
     uint64_t seed;
     bool seed_given;
     ts_timing_opts timing;
@@ -63,10 +64,17 @@ typedef struct ts_run_args {
 #define TS_RUN_LONGOPTS                                                                          \
     {"problem", required_argument, 0, 'p'}, {"set", required_argument, 0, 's'},                 \
         {"variants", required_argument, 0, 'v'}, {"out", required_argument, 0, 'o'},            \
-        {"peak", required_argument, 0, 'k'}, {"seed", required_argument, 0, 'S'}, TS_TIMING_LONGOPTS
+        {"peak", required_argument, 0, 'k'}, {"seed", required_argument, 0, 'S'},                 \
+        {"peers", required_argument, 0, 'P'}, TS_TIMING_LONGOPTS
 void ts_run_args_init(ts_run_args *a); /* seed 42, the default timing */
 /* getopt code c with its value: 1 taken, 0 not a shared option, -1 bad value (e). */
 int ts_run_option(int c, const char *val, ts_run_args *a, ts_err *e);
+/* --variants (default: every registered variant, no peer), then --peers. */
+int ts_run_variants(const ts_run_args *a, const ts_variant **out, size_t cap, size_t *n, ts_err *e);
+#define TS_PEERS_USAGE                                                                         \
+    "  --peers LIST     also time peers in the same rounds: tensorflow, pytorch (docs/peers.md;\n" \
+    "                   they may also be named in --variants; never in the default set)\n"
+
 
 /* Pin OpenMP threads unless the user chose: when OMP_PROC_BIND and OMP_PLACES
  * are both unset, set them (close, cores) and re-execute this process (libgomp

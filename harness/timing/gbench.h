@@ -33,6 +33,8 @@ void gbench_label(gbench_state *st, const char *label);
 /* Marks the run as failed; keep_running returns false from then on. */
 void gbench_skip_with_error(gbench_state *st, const char *msg);
 void gbench_do_not_optimize(const void *p);
+/* A manual-time member's time for the current iteration (real seconds). */
+void gbench_set_iteration_time(gbench_state *st, double seconds);
 
 /* A key/value pair for the "context" object of GB's JSON (before running). */
 void gbench_add_context(const char *key, const char *value);
@@ -53,6 +55,8 @@ typedef struct gbench_member {
     gbench_fn fn;
     void *ctx;
     int64_t iters;
+    bool manual_time;   /* the function reports each iteration's time (gbench_set_iteration_time):
+                           a peer, timed in its own process; else GB's clock around the loop */
     /* out */
     double seconds;     /* real time per iteration; NAN when it did not run */
     int error;          /* the function called gbench_skip_with_error */

@@ -192,6 +192,7 @@ void gbench_counter(gbench_state *st, const char *name, double value, uint32_t f
 void gbench_label(gbench_state *st, const char *label) { S(st).SetLabel(label ? label : ""); }
 void gbench_skip_with_error(gbench_state *st, const char *msg) { S(st).SkipWithError(msg ? msg : "error"); }
 void gbench_do_not_optimize(const void *p) { benchmark::DoNotOptimize(p); }
+void gbench_set_iteration_time(gbench_state *st, double seconds) { S(st).SetIterationTime(seconds); }
 
 void gbench_add_context(const char *key, const char *value)
 {
@@ -242,7 +243,11 @@ int gbench_round(gbench_member *m, size_t n, int64_t round_index, char *err, siz
             set_err(err, err_len, std::string("cannot register ") + m[k].name);
             return -1;
         }
-        b->UseRealTime()->Unit(benchmark::kMicrosecond)->Iterations(m[k].iters > 0 ? m[k].iters : 1)->Repetitions(1);
+        if (m[k].manual_time)
+            b->UseManualTime(); // the run's real_accumulated_time is then the time set
+        else
+            b->UseRealTime();
+        b->Unit(benchmark::kMicrosecond)->Iterations(m[k].iters > 0 ? m[k].iters : 1)->Repetitions(1);
     }
     Collector col;
     benchmark::RunSpecifiedBenchmarks(&col);

@@ -195,6 +195,23 @@ static void point_counters(gbench_state *st, const ts_problem *p, ts_precision q
     gbench_counter(st, "steps", steps, GBENCH_CTR_ITER_INVARIANT_RATE | GBENCH_CTR_INVERT);
 }
 
+/* A variant timed where it runs (a peer's worker process): all `iters` runs
+ * in one request, their time as each iteration's (manual time), so reaching
+ * the other process is not part of a run. */
+static int timed_elsewhere(gbench_state *st, member *m)
+{
+    double total = 0;
+    bool first = true;
+    int rc = 0;
+    while (!rc && gbench_keep_running(st)) {
+        if (first)
+            rc = m->pt->var->run_timed(m->plan, m->in, &m->out.o, m->iters, &total);
+        first = false;
+        gbench_set_iteration_time(st, total / (double)m->iters);
+    }
+    return rc;
+}
+
 /* GB's function for a point: the runs of one sample. */
 static void point_fn(gbench_state *st, void *vctx)
 {
@@ -205,8 +222,11 @@ static void point_fn(gbench_state *st, void *vctx)
         return;
     }
     int rc = m->warm ? v->run(m->plan, m->in, &m->out.o) : 0;
-    while (!rc && gbench_keep_running(st))
-        rc = v->run(m->plan, m->in, &m->out.o);
+    if (v->run_timed)
+        rc = rc ? rc : timed_elsewhere(st, m);
+    else
+        while (!rc && gbench_keep_running(st))
+            rc = v->run(m->plan, m->in, &m->out.o);
     if (rc) {
         char msg[128];
         snprintf(msg, sizeof msg, "%s: run failed (status %d)", v->name, rc);
@@ -373,10 +393,13 @@ static void prepare_member(member *m, vref *c, uint64_t seed, double sample_s)
         ts_str_copy(pt->label, sizeof pt->label, v.reason);
         return;
     }
-    /* a second run, warm, sizes the samples */
+    /* a second run, warm, sizes the samples (a variant timed where it runs:
+     * by its own time, without the cost of reaching it) */
     t0 = now_s();
-    rc = pt->var->run(m->plan, m->in, &m->out.o);
-    double run_s = fmin(first, now_s() - t0);
+    double timed = NAN;
+    rc = pt->var->run_timed ? pt->var->run_timed(m->plan, m->in, &m->out.o, 1, &timed)
+                            : pt->var->run(m->plan, m->in, &m->out.o);
+    double run_s = pt->var->run_timed ? timed : fmin(first, now_s() - t0);
     if (rc) {
         snprintf(why, sizeof why, "%s: run failed (status %d)", pt->var->name, rc);
         point_error(pt, why);
@@ -535,7 +558,8 @@ static int one_round(chunk *c, size_t round, size_t *order, gbench_member *gm, t
     ts_rng_shuffle(&c->rng, order, k);
     for (size_t j = 0; j < k; j++) {
         member *m = &c->m[order[j]];
-        gm[j] = (gbench_member){.name = m->name, .fn = m->pt ? point_fn : probe_fn, .ctx = m, .iters = m->iters};
+        gm[j] = (gbench_member){.name = m->name, .fn = m->pt ? point_fn : probe_fn, .ctx = m, .iters = m->iters,
+                                .manual_time = m->pt && m->pt->var->run_timed};
     }
     char err[512];
     if (gbench_round(gm, k, c->round0 + (int64_t)round, err, sizeof err))

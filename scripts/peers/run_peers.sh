@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Time TensorFlow and PyTorch beside tiedseq: append peer rows (variants
 # `tensorflow`, `pytorch`) to a run's points.csv.  Each peer checks itself against
-# tiedseq's reference oracle before it is timed (docs/peers.md).
+# tiedseq's reference oracle before it is timed (docs/peers.md).  These rows are
+# timed apart from tiedseq's and carry no interval: for comparable figures, time the
+# peers in tiedseq's own rounds (tiedseq bench|sweep ... --peers tensorflow,pytorch).
 #
 # usage: run_peers.sh RESULTS_DIR [--peers tensorflow,pytorch] [--no-install]
 #                     [--problem D]... [--set NAME] [--match REGEX] [--reps N] [--min-time S]
@@ -17,7 +19,7 @@ set -u -o pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 here="$root/scripts/peers"
 
-usage() { sed -n '6,15p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '8,17p' "$0" | sed 's/^# \{0,1\}//'; }
 [ $# -ge 1 ] || { usage >&2; exit 2; }
 case "$1" in -h|--help) usage; exit 0 ;; -*) echo "run_peers.sh: first argument must be RESULTS_DIR" >&2; exit 2 ;; esac
 run=$1; shift
