@@ -17,20 +17,20 @@
 #ifndef TS_GENERIC_LANES
 #define TS_GENERIC_LANES 4
 #endif
-#if TS_GENERIC_LANES != 4
-/* gcc warns that a 64-byte vector returned by value has no fixed ABI without
- * AVX-512; every function here is static inline in one file: no ABI is crossed */
-#pragma GCC diagnostic ignored "-Wpsabi"
-#endif
+/* (16 lanes: gcc warns that a 64-byte vector passed by value has no fixed ABI
+ * without AVX-512 (-Wpsabi), also for its own local clones, where no pragma
+ * reaches; every function here is static inline, no ABI is crossed, so the
+ * including file gets -Wno-psabi in CMakeLists.txt) */
 #define VF_LANES TS_GENERIC_LANES
 typedef float vf __attribute__((vector_size(4 * VF_LANES), aligned(4 * VF_LANES)));
 typedef int32_t vf_mask __attribute__((vector_size(4 * VF_LANES), aligned(4 * VF_LANES))); /* all-ones lanes */
 
 #if VF_LANES == 4
 static inline vf vf_set1(float x) { return (vf){x, x, x, x}; }
-#else
-static inline vf vf_set1(float x) { return (vf){0} + x; } /* a scalar operand is broadcast */
+#else /* spelled out: (vf){0} + x would turn -0.0f into +0.0f (vf_abs, vf_copysign need its sign bit) */
+static inline vf vf_set1(float x) { return (vf){x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x}; }
 #endif
+_Static_assert(VF_LANES == 4 || VF_LANES == 16, "vf_set1 is spelled out for 4 and 16 lanes");
 static inline vf vf_load(const float *p) { return *(const vf *)p; } /* aligned to its size */
 static inline void vf_store(float *p, vf v) { *(vf *)p = v; }
 static inline vf vf_loadu(const float *p)
