@@ -5,9 +5,11 @@
  *   - the BF16 and BF16_PAIRS panels hold exactly bf16(W) where pack.h says,
  *     and a dot product over BF16_PAIRS by the portable emulation of
  *     vdpbf16ps (kernels/ukernel/bf16-emu.h) equals the bf16-operand dot product;
- *   - the avx512-bf16 template path (k pairs, vdpbf16ps emulated) and, where
- *     the CPU has AVX2, avx2-bf16 pass the bf16 verification on every cell,
- *     both feeds, layers, residual, peepholes, clip and projection;
+ *   - the avx512-bf16 template path (k pairs, vdpbf16ps emulated), the
+ *     amx-bf16 kernels (tiles emulated: amx-emu.h, tests/test_amx_emu.c) and,
+ *     where the CPU has AVX2, avx2-bf16 pass the bf16 verification on every
+ *     cell, both feeds, layers, residual, peepholes, clip and projection, for
+ *     B from 1 to 33 (the tiles' row tails: B % 16);
  *   - the method can fail: the same outputs against a reference that
  *     truncates instead of rounding, or that leaves h (r*h) unrounded, FAIL;
  *     a wrong gate (weights perturbed) FAILs;
@@ -131,6 +133,11 @@ static const ts_variant emu_variant = {
     .name = "generic-bf16-emu", .summary = "test only", .isa = 0, .precision = TS_PREC_BF16,
     .impl = &ts_ukernels_generic_bf16_emu, TS_UNROLL_OPS,
 };
+/* amx-bf16's kernels (amx-tile.inc.h) over 16-lane generic vectors, tiles emulated */
+static const ts_variant amx_emu_variant = {
+    .name = "generic-amx-emu", .summary = "test only", .isa = 0, .precision = TS_PREC_BF16,
+    .impl = &ts_ukernels_generic_amx_emu, TS_UNROLL_OPS,
+};
 
 /* One problem: the variant passes the bf16 method, and the mutated references FAIL. */
 static void check_variant(const ts_variant *v, const char *desc, bool mutations)
@@ -229,10 +236,15 @@ int main(void)
         "gru:b7:i33:h65:e5:d6:teacher:t1",      "lstm:b2:i9:h17:e4:d5:teacher:l3:res2:t2",
         "lstm:b3:i7:h19:e4:d6:greedy:v9:peep:clip3:proj11:pclip2:t1", "rnn:b5:i9:h17:e5:d0:teacher:t2",
         "lstm:b1:i31:h33:e3:d3:teacher:l2:t1",
+        /* batches past one 16-row tile, with their tails (B % 16 = 1) */
+        "lstm:b17:i40:h50:e5:d5:teacher:t2",    "gru:b33:i20:h70:e4:d5:greedy:v30:t1",
+        "rnn:b17:i33:h19:e4:d4:greedy:v13:t2",  "lstm:b33:i9:h17:e3:d4:teacher:l2:res2:t2",
+        "lstm:b17:i7:h19:e3:d4:teacher:peep:clip3:proj11:pclip2:t1", "gru:b5:i70:h33:e4:d4:teacher:l2:t2",
     };
     const ts_variant *avx2 = ts_variant_find("avx2-bf16");
     for (size_t k = 0; k < sizeof probs / sizeof probs[0]; k++) {
         check_variant(&emu_variant, probs[k], true);
+        check_variant(&amx_emu_variant, probs[k], true);
         if (avx2)
             check_variant(avx2, probs[k], true);
     }

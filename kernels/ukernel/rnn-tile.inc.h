@@ -16,6 +16,7 @@
  *     vbf_*, vf_dpbf16 (BF16_PAIRS) pair loads and vdpbf16ps
  *     TS_XPROJ_F32     the fp32 xproj the table keeps for the greedy logits and
  *                      the LSTMCell projection (default: this instance's xproj)
+ *     TS_NO_STEP_KERNELS  no TS_KN(step_*) (amx-tile.inc.h has its own)
  * Nothing else changes: the k-blocking, prefetch, epilogues and argmax are the
  * same code for every format.
  *
@@ -605,11 +606,15 @@ TS_INLINE void epi_gru_cand(const int mr, tile_acc acc, const ts_tile_args *t, i
 #define STEP_BODY_step_gru_cand(mr, r0) step_gru_cand_rows(mr, t, r0, k0, kn TS_STEP_WF)
 #define STEP_BODY_step_lstmcell(mr, r0) step_lstmcell_rows(mr, t, r0, k0, kn TS_STEP_WF)
 
+/* TS_NO_STEP_KERNELS: an instance that brings its own GEMM (amx-tile.inc.h)
+ * takes only the epilogues, the fp32 xproj and argmax from here */
+#ifndef TS_NO_STEP_KERNELS
 TS_STEP_KERNEL(step_lstm, epi_lstm)
 TS_STEP_KERNEL(step_rnn, epi_rnn)
 TS_STEP_KERNEL(step_gru_gates, epi_gru_gates)
 TS_STEP_KERNEL(step_gru_cand, epi_gru_cand)
 TS_STEP_KERNEL(step_lstmcell, epi_lstmcell)
+#endif
 
 /* ---- greedy: argmax over one panel of logits ----
  * c [rows x NW] holds one panel's logits (padded columns -inf, from the packed

@@ -11,12 +11,27 @@
 #include <stdint.h>
 #include <string.h>
 
-typedef float vf __attribute__((vector_size(16), aligned(16)));
-typedef int32_t vf_mask __attribute__((vector_size(16), aligned(16))); /* all-ones lanes */
-#define VF_LANES 4
+/* TS_GENERIC_LANES 16 (defined before the include): the same vocabulary at
+ * AVX-512's width, for test-only tables that must pack panels exactly as the
+ * 16-lane ISA does (the emulated AMX table: a panel row of 4 tiles' columns) */
+#ifndef TS_GENERIC_LANES
+#define TS_GENERIC_LANES 4
+#endif
+/* (16 lanes: gcc warns that a 64-byte vector passed by value has no fixed ABI
+ * without AVX-512 (-Wpsabi), also for its own local clones, where no pragma
+ * reaches; every function here is static inline, no ABI is crossed, so the
+ * including file gets -Wno-psabi in CMakeLists.txt) */
+#define VF_LANES TS_GENERIC_LANES
+typedef float vf __attribute__((vector_size(4 * VF_LANES), aligned(4 * VF_LANES)));
+typedef int32_t vf_mask __attribute__((vector_size(4 * VF_LANES), aligned(4 * VF_LANES))); /* all-ones lanes */
 
+#if VF_LANES == 4
 static inline vf vf_set1(float x) { return (vf){x, x, x, x}; }
-static inline vf vf_load(const float *p) { return *(const vf *)p; } /* 16-byte aligned */
+#else /* spelled out: (vf){0} + x would turn -0.0f into +0.0f (vf_abs, vf_copysign need its sign bit) */
+static inline vf vf_set1(float x) { return (vf){x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x}; }
+#endif
+_Static_assert(VF_LANES == 4 || VF_LANES == 16, "vf_set1 is spelled out for 4 and 16 lanes");
+static inline vf vf_load(const float *p) { return *(const vf *)p; } /* aligned to its size */
 static inline void vf_store(float *p, vf v) { *(vf *)p = v; }
 static inline vf vf_loadu(const float *p)
 {
@@ -55,7 +70,7 @@ static inline vf vf_ldexp(vf y, vf n)
 }
 /* 1/d: a true division (correctly rounded; the ISA versions need Newton steps) */
 static inline vf vf_recip(vf d) { return vf_set1(1.0f) / d; }
-/* the first n (< 4) lanes; the rest read as 0 and are never written */
+/* the first n (< VF_LANES) lanes; the rest read as 0 and are never written */
 static inline vf vf_loadn(const float *p, int n)
 {
     vf v = vf_zero();

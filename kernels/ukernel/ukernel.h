@@ -79,7 +79,10 @@ extern const ts_ukernels ts_ukernels_avx2;
 extern const ts_ukernels ts_ukernels_avx512;
 extern const ts_ukernels ts_ukernels_avx2_bf16;   /* BF16 weights widened by shifts, fp32 FMA */
 extern const ts_ukernels ts_ukernels_avx512_bf16; /* BF16_PAIRS, vdpbf16ps */
+extern const ts_ukernels ts_ukernels_amx_bf16;    /* BF16_PAIRS, TDPBF16PS tiles, AVX-512 epilogues */
 /* tests only: the BF16_PAIRS path over generic vectors, vdpbf16ps emulated (bf16-emu.h) */
 extern const ts_ukernels ts_ukernels_generic_bf16_emu;
+/* tests only: the amx-bf16 kernels over 16-lane generic vectors, tiles emulated (amx-emu.h) */
+extern const ts_ukernels ts_ukernels_generic_amx_emu;
 
 #endif
