@@ -363,7 +363,9 @@ static int worker_start(worker *w, ts_err *e)
         return unavailable(w, e, "no peer worker at %.200s (set TS_PEERS_DIR)", script);
     if (tmp_dir(e))
         return -1;
-    snprintf(w->log, sizeof w->log, "%s/%s-t%d.log", g_tmp, w->def->name, w->threads);
+    int n = snprintf(w->log, sizeof w->log, "%s/%s-t%d.log", g_tmp, w->def->name, w->threads);
+    if (n < 0 || (size_t)n >= sizeof w->log)
+        return ts_fail(e, "peers: log path under %.200s is too long", g_tmp);
     child_args ca;
     if (child_prepare(&ca, w, py, script))
         return ts_fail(e, "out of memory");
