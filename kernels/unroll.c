@@ -116,8 +116,12 @@ void ts_unroll_release(void *plan)
     ts_unroll_plan *pl = plan;
     if (!pl)
         return;
-    for (int l = 0; l < TS_MAX_LAYERS; l++)
+    for (int l = TS_MAX_LAYERS - 1; l >= 0; l--) {
+        for (int k = 0; l > 0 && k < 2; k++)
+            if (pl->lay[l].xproj[k] == pl->lay[0].xproj[k])
+                pl->lay[l].xproj[k] = NULL; /* layer 0's, shared (alloc_layer) */
         layer_free(&pl->lay[l]);
+    }
     ts_free(pl->pscr), ts_free(pl->x), ts_free(pl->abuf), ts_free(pl->xbuf);
     ts_free(pl->gw), ts_free(pl->gb), ts_free(pl->gz), ts_free(pl->gbest_z), ts_free(pl->gbest_i);
     ts_free(pl->gx);
@@ -202,8 +206,13 @@ static int alloc_layer(ts_unroll_plan *pl, int l)
     const size_t BH = (size_t)(p->B * pl->Hp), BR = (size_t)(p->B * pl->Rp);
     bool ok = (ly->h[0] = ts_alloc(BR * 4)) && (ly->h[1] = ts_alloc(BR * 4)) && (ly->c = ts_alloc(BH * 4)) &&
               (ly->rh = ts_alloc(BH * 4)) && (ly->u = ts_alloc(BH * 4)) && (ly->m = ts_alloc(BH * 4));
+    /* layer by layer, one layer's pre-activations are live at a time: the
+     * layers share layer 0's buffers (same panels, same size), so the chunk
+     * budget holds one layer's, not L layers' */
     for (int k = 0; ok && k < pl->nphase; k++)
-        ok = (ly->xproj[k] = ts_alloc((size_t)(pl->S * p->B * ly->ps[k].panels * ly->ps[k].nw) * 4));
+        ok = !pl->wavefront && l > 0
+                 ? (ly->xproj[k] = pl->lay[0].xproj[k]) != NULL
+                 : (ly->xproj[k] = ts_alloc((size_t)(pl->S * p->B * ly->ps[k].panels * ly->ps[k].nw) * 4)) != NULL;
     for (int k = 0; ok && l + 1 < pl->L && k < (pl->wavefront ? 2 : 1); k++)
         ok = (ly->y[k] = ts_alloc((size_t)(pl->S * p->B * pl->out_w) * 4));
     return ok ? 0 : -1;
@@ -214,7 +223,7 @@ static int alloc_buffers(ts_unroll_plan *pl, ts_err *e)
     const ts_problem *p = &pl->p;
     int64_t per_step = 0; /* floats per step of every layer's chunk buffers */
     for (int l = 0; l < pl->L; l++) {
-        for (int k = 0; k < pl->nphase; k++)
+        for (int k = 0; k < pl->nphase && (pl->wavefront || l == 0); k++)
             per_step += p->B * pl->lay[l].ps[k].panels * pl->lay[l].ps[k].nw;
         per_step += l + 1 < pl->L ? (pl->wavefront ? 2 : 1) * p->B * pl->out_w : 0;
     }
