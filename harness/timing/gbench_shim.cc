@@ -21,7 +21,7 @@
 
 namespace {
 
-// GB's benchmark type, named without internal:: (see STYLE.md "The shim").
+// GB's benchmark type, named without internal:: (docs/benchmarking.md).
 using gb_bench = std::remove_pointer_t<decltype(benchmark::RegisterBenchmark(
     std::declval<const char *>(), std::declval<void (*)(benchmark::State &)>()))>;
 

@@ -1,7 +1,7 @@
 # roofline.gp — achieved GFLOP/s against arithmetic intensity, under the measured
 # roofs: the FMA peak, and AI × bandwidth for each cache level and DRAM up to its
 # ridge point.  Colour = variant, shape = cell.  AI = FLOP per weight byte streamed
-# (DESIGN.md §5), per forward run, weights read once per step:
+# (docs/design.md, "Accounting"), per forward run, weights read once per step:
 #   FLOP  = (E+D)·2·B·(I+H)·G·H + (D−1)·2·B·H·V      (V = 0 when teacher-forced)
 #   bytes = (E+D)·w·G·H·H       + (D−1)·4·H·V      (w = 4, or 2 for bf16 rows)
 # so a teacher-forced problem sits at B·(I+H) / (2·H).
