@@ -170,6 +170,11 @@ static const scenario scenarios[] = {
     {"nan_columns", "b5:i5:h37:e2:d5:greedy:v37", nan_columns, expect_columns_skipped},
     {"inf_inputs", "b3:i5:h37:e2:d3:teacher", inf_inputs, expect_inf_rows},
     {"inf_inputs", "b3:i5:h37:e2:d4:greedy:v37", inf_inputs, expect_inf_rows},
+    /* issue 13: a NaN row through three stacked layers, residual from the first
+     * (the sum carries the NaN; the other rows stay clean), and the wavefront */
+    {"nan_enc_row0", "b3:i9:h9:e3:d3:teacher:l3:res1", nan_enc_row0, expect_row0_nan},
+    {"nan_enc_row0", "b3:i9:h9:e2:d4:greedy:v11:l2", nan_enc_row0, expect_row0_nan},
+    {"nan_kernel", "b2:i3:h9:e3:d2:teacher:l3:res2", nan_kernel, expect_all_nan},
 };
 
 static const char *const cells[] = {"rnn", "gru", "lstm"};
